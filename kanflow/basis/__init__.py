@@ -1,0 +1,41 @@
+"""Pure basis functions (``x -> features``) and their registry.
+
+Every function here is a plain ``jnp`` function: it broadcasts over leading
+axes and is safe under ``jit``, ``grad`` and ``vmap``.
+"""
+
+from kanflow.basis.bspline import bspline, uniform_knots
+from kanflow.basis.local import (
+    dog,
+    gaussian_rbf,
+    mexican_hat,
+    morlet,
+    relu_kan,
+    rswaf,
+    uniform_centers,
+)
+from kanflow.basis.periodic import fourier
+from kanflow.basis.polynomial import chebyshev, gram, jacobi, legendre
+from kanflow.basis.registry import BasisSpec, get, names, register, relu_kan_grid
+
+__all__ = [
+    "BasisSpec",
+    "bspline",
+    "chebyshev",
+    "dog",
+    "fourier",
+    "gaussian_rbf",
+    "get",
+    "gram",
+    "jacobi",
+    "legendre",
+    "mexican_hat",
+    "morlet",
+    "names",
+    "register",
+    "relu_kan",
+    "relu_kan_grid",
+    "rswaf",
+    "uniform_centers",
+    "uniform_knots",
+]

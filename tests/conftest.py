@@ -1,0 +1,17 @@
+"""Test configuration: four host CPU devices for sharding tests, float64 helper."""
+
+import os
+
+# Must happen before jax is imported anywhere: the sharding tests need several devices.
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def x64():
+    """Runs the test with ``jax_enable_x64``."""
+    with jax.enable_x64(True):
+        yield

@@ -1,0 +1,189 @@
+"""Bases against independent references (scipy, numpy, closed forms), float64."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.interpolate
+import scipy.special
+from jax.test_util import check_grads
+from numpy.polynomial import chebyshev as npcheb
+from numpy.polynomial import legendre as nplegendre
+
+import kanflow as kf
+
+RNG = np.random.default_rng(0)
+
+
+def random_knots(n_knots, rng, repeats=False):
+    t = np.sort(rng.uniform(-2, 2, n_knots))
+    if repeats:  # clamp both ends and duplicate an interior knot
+        t[:3] = t[0]
+        t[-3:] = t[-1]
+        t[n_knots // 2] = t[n_knots // 2 + 1]
+    return t
+
+
+@pytest.mark.parametrize("order", [0, 1, 2, 3, 5])
+@pytest.mark.parametrize("repeats", [False, True])
+def test_bspline_matches_scipy_design_matrix(x64, order, repeats):
+    rng = np.random.default_rng(order + 10 * repeats)
+    t = random_knots(14, rng, repeats)
+    x = rng.uniform(t[order], t[-order - 1], 200)
+    x = x[x < t[-order - 1]]
+    ref = scipy.interpolate.BSpline.design_matrix(x, t, order).toarray()
+    got = kf.basis.bspline(jnp.asarray(x), jnp.asarray(t), order)
+    assert got.shape == (x.size, t.size - order - 1)
+    np.testing.assert_allclose(np.asarray(got), ref, atol=1e-12)
+
+
+def test_bspline_per_input_knots_broadcast(x64):
+    rng = np.random.default_rng(1)
+    knots = np.stack([random_knots(12, rng) for _ in range(3)])  # [in, K]
+    x = rng.uniform(-1, 1, (7, 3))  # [batch, in]
+    got = np.asarray(kf.basis.bspline(jnp.asarray(x), jnp.asarray(knots), 3))
+    assert got.shape == (7, 3, 8)
+    for i in range(3):
+        inside = (x[:, i] >= knots[i, 3]) & (x[:, i] < knots[i, -4])
+        ref = scipy.interpolate.BSpline.design_matrix(x[inside, i], knots[i], 3).toarray()
+        np.testing.assert_allclose(got[inside, i], ref, atol=1e-12)
+
+
+def test_uniform_knots_partition_of_unity(x64):
+    knots = kf.basis.uniform_knots(7, 3, (-2.0, 3.0))
+    assert knots.shape == (7 + 2 * 3 + 1,)
+    np.testing.assert_allclose(knots[3], -2.0)
+    np.testing.assert_allclose(knots[-4], 3.0)
+    x = jnp.asarray(RNG.uniform(-2, 3, 500))
+    np.testing.assert_allclose(kf.basis.bspline(x, knots, 3).sum(-1), 1.0, atol=1e-12)
+
+
+def test_bspline_gradient(x64):
+    t = jnp.asarray(random_knots(12, np.random.default_rng(3)))
+    x = jnp.asarray(np.random.default_rng(4).uniform(t[3], t[-4], 20))
+    check_grads(lambda x: kf.basis.bspline(x, t, 3), (x,), order=1, modes=["fwd", "rev"])
+    # second derivative of a random spline against scipy's analytic derivative
+    c = np.random.default_rng(6).normal(size=t.size - 4)
+    spline = lambda x: kf.basis.bspline(x, t, 3) @ c
+    d2 = jax.vmap(jax.grad(jax.grad(spline)))(x)
+    ref = scipy.interpolate.BSpline(np.asarray(t), c, 3).derivative(2)(np.asarray(x))
+    np.testing.assert_allclose(d2, ref, rtol=1e-9, atol=1e-9)
+    # gradients at repeated knots stay finite
+    t_rep = jnp.asarray(random_knots(12, np.random.default_rng(5), repeats=True))
+    g = jax.grad(lambda x: kf.basis.bspline(x, t_rep, 3).sum())(t_rep[6])
+    assert np.isfinite(g)
+
+
+def test_bspline_rejects_bad_order():
+    with pytest.raises(ValueError, match="order"):
+        kf.basis.bspline(jnp.zeros(3), jnp.linspace(0, 1, 8), -1)
+    with pytest.raises(ValueError, match="knots"):
+        kf.basis.bspline(jnp.zeros(3), jnp.linspace(0, 1, 3), 3)
+
+
+@pytest.mark.parametrize("degree", [0, 1, 4, 7])
+def test_chebyshev_and_legendre_vs_numpy(x64, degree):
+    x = RNG.uniform(-1.3, 1.3, 100)
+    np.testing.assert_allclose(
+        kf.basis.chebyshev(jnp.asarray(x), degree),
+        npcheb.chebvander(x, degree),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        kf.basis.legendre(jnp.asarray(x), degree),
+        nplegendre.legvander(x, degree),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("alpha,beta", [(1.0, 1.0), (0.5, -0.3), (2.0, 0.0), (-0.5, -0.5)])
+def test_jacobi_vs_scipy(x64, alpha, beta):
+    x = RNG.uniform(-1, 1, 50)
+    got = kf.basis.jacobi(jnp.asarray(x), 6, alpha, beta)
+    ref = np.stack([scipy.special.eval_jacobi(n, alpha, beta, x) for n in range(7)], -1)
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("degree,m", [(3, 8), (5, 6), (4, 20)])
+def test_gram_is_gram_schmidt_of_monomials_on_the_points(x64, degree, m):
+    pts = -1 + (2 * np.arange(1, m + 1) - 1) / m
+    # independent reference: orthonormalise 1, x, .., x^d on the points by QR
+    q, r = np.linalg.qr(np.vander(pts, degree + 1, increasing=True))
+    q = q * np.sign(np.diag(r))  # positive leading coefficients, as the recurrence gives
+    got = np.asarray(kf.basis.gram(jnp.asarray(pts), degree, num_points=m))
+    np.testing.assert_allclose(got, q, atol=1e-10)
+    np.testing.assert_allclose(got.T @ got, np.eye(degree + 1), atol=1e-10)
+
+
+def test_fourier_closed_form(x64):
+    x = RNG.uniform(-4, 4, (5, 6))
+    got = np.asarray(kf.basis.fourier(jnp.asarray(x), 3))
+    assert got.shape == (5, 6, 6)
+    for m in range(1, 4):
+        np.testing.assert_allclose(got[..., m - 1], np.cos(m * x), atol=1e-12)
+        np.testing.assert_allclose(got[..., 3 + m - 1], np.sin(m * x), atol=1e-12)
+
+
+def test_local_bases_closed_forms(x64):
+    x = RNG.uniform(-1.5, 1.5, (4, 3))
+    c = np.linspace(-1, 1, 5)
+    h = 0.4
+    t = (x[..., None] - c) / h
+    refs = {
+        kf.basis.gaussian_rbf: np.exp(-(t**2)),
+        kf.basis.rswaf: 1 / np.cosh(t) ** 2,
+        kf.basis.mexican_hat: 2 / (np.sqrt(3) * np.pi**0.25) * (1 - t**2) * np.exp(-(t**2) / 2),
+        kf.basis.morlet: np.cos(5 * t) * np.exp(-(t**2) / 2),
+        kf.basis.dog: t * np.exp(-(t**2) / 2),
+    }
+    for fn, ref in refs.items():
+        np.testing.assert_allclose(
+            fn(jnp.asarray(x), jnp.asarray(c), h), ref, atol=1e-12, err_msg=fn.__name__
+        )
+
+
+def test_relu_kan_bump(x64):
+    s, e = kf.basis.relu_kan_grid(4, 2, (-1.0, 1.0))
+    np.testing.assert_allclose(s, -1 + 0.5 * np.arange(-2, 4))
+    np.testing.assert_allclose(e - s, 1.5)
+    x = RNG.uniform(-2.5, 2.5, 300)
+    got = np.asarray(kf.basis.relu_kan(jnp.asarray(x), s, e))
+    sn, en = np.asarray(s), np.asarray(e)
+    ref = np.where(
+        (x[:, None] > sn) & (x[:, None] < en),
+        (x[:, None] - sn) ** 2 * (en - x[:, None]) ** 2 * 16 / (en - sn) ** 4,
+        0.0,
+    )
+    np.testing.assert_allclose(got, ref, atol=1e-12)
+    np.testing.assert_allclose(kf.basis.relu_kan((sn + en) / 2, s, e).diagonal(), 1.0)
+
+
+@pytest.mark.parametrize("name", kf.basis.names())
+def test_every_registered_basis_is_jit_grad_vmap_safe(x64, name):
+    spec = kf.basis.get(name)
+    g, k, r = 5, 3, (-1.0, 1.0)
+    grid = spec.init_grid(3, g, k, r) if spec.has_grid else None
+    x = jnp.asarray(RNG.uniform(-0.9, 0.9, (4, 3)))
+    f = lambda x: spec.evaluate(x, grid, g, k, r)
+    out = jax.jit(f)(x)
+    assert out.shape == (4, 3, spec.num_basis(g, k))
+    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(jax.vmap(f)(x), out, atol=1e-12)
+    check_grads(lambda x: f(x).sum(-1), (x,), order=1, modes=["rev"], atol=1e-5, rtol=1e-5)
+
+
+def test_unknown_basis_lists_known_names():
+    with pytest.raises(ValueError, match="known bases: .*bspline"):
+        kf.basis.get("splin")
+
+
+def test_bad_degrees():
+    for fn in (kf.basis.chebyshev, kf.basis.legendre, kf.basis.gram, kf.basis.jacobi):
+        with pytest.raises(ValueError, match="degree"):
+            fn(jnp.zeros(2), -1)
+    with pytest.raises(ValueError, match="n_freq"):
+        kf.basis.fourier(jnp.zeros(2), 0)
+    with pytest.raises(ValueError, match="alpha"):
+        kf.basis.jacobi(jnp.zeros(2), 2, alpha=-1.0)
