@@ -187,3 +187,8 @@ def test_bad_degrees():
         kf.basis.fourier(jnp.zeros(2), 0)
     with pytest.raises(ValueError, match="alpha"):
         kf.basis.jacobi(jnp.zeros(2), 2, alpha=-1.0)
+
+
+def test_bspline_rejects_decreasing_knots():
+    with pytest.raises(ValueError, match="non-decreasing"):
+        kf.basis.bspline(jnp.zeros(3), jnp.array([0.0, 1.0, 0.5, 2.0, 3.0, 4.0]), 1)

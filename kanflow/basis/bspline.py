@@ -8,6 +8,7 @@ handful of elementwise XLA ops and is safe under ``jit``, ``grad`` and
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
@@ -36,8 +37,9 @@ def bspline(x: ArrayLike, knots: ArrayLike, order: int) -> Array:
       are half-open ``[t_c, t_{c+1})``; every basis is zero outside
       ``[t_0, t_{K-1})``.
 
-    The knots are not validated here (this is the jit-safe kernel); layers and
-    :func:`kanflow.grid` helpers validate them on the host.
+    Raises:
+      ValueError: for ``order < 0``, too few knots, or (when the knots are
+        concrete, i.e. outside ``jit``) knots that decrease anywhere.
     """
     if not isinstance(order, int) or order < 0:
         raise ValueError(f"order must be an int >= 0, got {order!r}")
@@ -48,6 +50,8 @@ def bspline(x: ArrayLike, knots: ArrayLike, order: int) -> Array:
             f"knots needs at least order + 2 = {order + 2} entries for order {order}, "
             f"got {t.shape[-1]}"
         )
+    if not isinstance(t, jax.core.Tracer) and bool(jnp.any(jnp.diff(t, axis=-1) < 0)):
+        raise ValueError("knots must be non-decreasing along the last axis")
     xe = x[..., None].astype(t.dtype)
     basis = ((xe >= t[..., :-1]) & (xe < t[..., 1:])).astype(t.dtype)
     for p in range(1, order + 1):

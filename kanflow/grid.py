@@ -1,0 +1,179 @@
+"""Grid update and extension for adaptive-grid KAN layers (B-spline).
+
+Both change the arrays a layer holds (the knots, and with extension the
+number of coefficients), so they run on the host *between* jit-compiled
+training phases: train, call :func:`update` (or :func:`extend`), build a new
+optimiser state, train again.
+
+* :func:`knots_from_samples` places ``G + 1`` grid points on the sample
+  quantiles of each input, mixed with a uniform grid by ``grid_eps`` (pykan:
+  ``grid = grid_eps * uniform + (1 - grid_eps) * adaptive``), then extends by
+  ``order`` uniform steps on each side.
+* :func:`refit_coefficients` solves, per input, the least-squares problem that
+  makes the new spline match the old one on the samples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+
+from kanflow.basis.bspline import bspline, uniform_knots
+
+__all__ = ["knots_from_samples", "refit_coefficients", "update", "extend", "check_knots"]
+
+
+def check_knots(knots: Array, name: str = "knots") -> None:
+    """Raises ``ValueError`` unless ``knots [..., K]`` is finite and non-decreasing."""
+    k = np.asarray(knots)
+    if not np.all(np.isfinite(k)):
+        raise ValueError(f"{name} must be finite")
+    if np.any(np.diff(k, axis=-1) < 0):
+        raise ValueError(f"{name} must be non-decreasing along the last axis")
+
+
+def knots_from_samples(
+    x: Array,
+    grid_size: int,
+    order: int,
+    grid_eps: float = 0.02,
+    grid_range: tuple[float, float] | None = None,
+) -> Array:
+    """Knots fitted to samples, one vector per input.
+
+    Args:
+      x: samples ``[n, in]``.
+      grid_size: G intervals.
+      order: spline degree k.
+      grid_eps: 1 gives a uniform grid on ``[min, max]``, 0 a purely
+        quantile-based one.
+      grid_range: if given, ignore the samples and use a uniform grid on it.
+
+    Returns:
+      ``[in, G + 2k + 1]`` knots.
+    """
+    x = jnp.asarray(x)
+    if x.ndim != 2 or x.shape[0] < 1:
+        raise ValueError(f"samples x must be [n >= 1, in], got shape {x.shape}")
+    if not 0.0 <= grid_eps <= 1.0:
+        raise ValueError(f"grid_eps must be in [0, 1], got {grid_eps}")
+    if grid_range is not None:
+        knots = uniform_knots(grid_size, order, grid_range).astype(x.dtype)
+        return jnp.tile(knots, (x.shape[1], 1))
+    xs = jnp.sort(x, axis=0)  # [n, in]
+    idx = np.linspace(0, x.shape[0] - 1, grid_size + 1).round().astype(int)
+    adaptive = xs[idx].T  # [in, G + 1]
+    lo, hi = xs[0], xs[-1]
+    span = jnp.where(hi > lo, hi - lo, 1.0)  # a constant input still gets a valid grid
+    uniform = lo[:, None] + span[:, None] * jnp.linspace(0.0, 1.0, grid_size + 1, dtype=x.dtype)
+    grid = grid_eps * uniform + (1 - grid_eps) * adaptive
+    h = (span / grid_size)[:, None]
+    steps = jnp.arange(1, order + 1, dtype=x.dtype)
+    left = grid[:, :1] - h * steps[::-1]
+    right = grid[:, -1:] + h * steps
+    return jnp.concatenate([left, grid, right], axis=1)
+
+
+def refit_coefficients(
+    x: Array, knots: Array, coef: Array, new_knots: Array, order: int, ridge: float = 0.0
+) -> Array:
+    """Coefficients on ``new_knots`` whose splines best match the old ones on ``x``.
+
+    Args:
+      x: samples ``[n, in]``.
+      knots: old knots ``[in, K]``.
+      coef: old coefficients ``[in, K - order - 1, out]``.
+      new_knots: new knots ``[in, K']``.
+      order: spline degree (unchanged).
+      ridge: optional Tikhonov weight for ill-posed fits (few samples).
+
+    Returns:
+      ``[in, K' - order - 1, out]``.
+    """
+    old = jnp.einsum("nic,ico->nio", bspline(x, knots, order), coef)  # [n, in, out]
+    design = bspline(x, new_knots, order)  # [n, in, c']
+
+    def solve(a, y):  # a [n, c'], y [n, out]
+        if ridge > 0:
+            gram = a.T @ a + ridge * jnp.eye(a.shape[1], dtype=a.dtype)
+            return jnp.linalg.solve(gram, a.T @ y)
+        return jnp.linalg.lstsq(a, y)[0]
+
+    return jax.vmap(solve, in_axes=(1, 1))(design, old)
+
+
+def _grid_layers(model: nn.Module, variables, x: Array) -> dict[tuple[str, ...], Array]:
+    """Paths of the adaptive-grid layers in ``model`` and their inputs on ``x``."""
+    _, state = model.apply(variables, x, mutable=["intermediates"])
+    inputs = flax.traverse_util.flatten_dict(flax.core.unfreeze(state["intermediates"]))
+    grids = flax.traverse_util.flatten_dict(flax.core.unfreeze(variables.get("grid", {})))
+    found = {}
+    for path, value in inputs.items():
+        if path[-1] == "kan_inputs" and path[:-1] + ("knots",) in grids:
+            found[path[:-1]] = value[0].reshape(-1, value[0].shape[-1])
+    return found
+
+
+def update(
+    model: nn.Module,
+    variables: dict[str, Any],
+    x: Array,
+    *,
+    grid_size: int | None = None,
+    grid_eps: float = 0.02,
+    grid_range: tuple[float, float] | None = None,
+    ridge: float = 0.0,
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Moves every B-spline grid of ``model`` to the samples ``x`` and refits.
+
+    Layer by layer, each layer's input on ``x`` gives its new knots
+    (:func:`knots_from_samples`) and its spline coefficients are refitted by
+    least squares so that its function is preserved on those inputs.
+
+    Args:
+      model: a module with KAN layers (e.g. :class:`kanflow.models.KAN`).
+      variables: its variables (``params`` and ``grid``).
+      x: a batch of model inputs ``[n, in]``.
+      grid_size: new G (extension); it needs a ``grid_size`` attribute on
+        ``model``. ``None`` keeps the current G.
+      grid_eps, grid_range: see :func:`knots_from_samples`.
+      ridge: see :func:`refit_coefficients`.
+
+    Returns:
+      ``(model, variables)``: the model (cloned with the new ``grid_size``)
+      and new variables; other collections are carried over unchanged.
+    """
+    if "grid" not in variables:
+        raise ValueError("variables has no 'grid' collection: the model has no B-spline KAN layer")
+    if grid_size is not None and not hasattr(model, "grid_size"):
+        raise ValueError(f"{type(model).__name__} has no grid_size attribute to change")
+    x = jnp.asarray(x)
+    if not bool(jnp.all(jnp.isfinite(x))):
+        raise ValueError("samples x must be finite")
+    layers = _grid_layers(model, variables, x)
+    params = flax.traverse_util.flatten_dict(flax.core.unfreeze(variables["params"]))
+    grids = flax.traverse_util.flatten_dict(flax.core.unfreeze(variables["grid"]))
+    for path in sorted(layers):  # inputs were computed with the old model: order is immaterial
+        knots, coef = grids[path + ("knots",)], params[path + ("coef",)]
+        order = knots.shape[-1] - coef.shape[1] - 1
+        g = grid_size if grid_size is not None else coef.shape[1] - order
+        xin = layers[path].astype(knots.dtype)
+        new_knots = knots_from_samples(xin, g, order, grid_eps, grid_range)
+        params[path + ("coef",)] = refit_coefficients(xin, knots, coef, new_knots, order, ridge)
+        grids[path + ("knots",)] = new_knots.astype(knots.dtype)
+    new_vars = dict(variables)
+    new_vars["params"] = flax.traverse_util.unflatten_dict(params)
+    new_vars["grid"] = flax.traverse_util.unflatten_dict(grids)
+    new_model = model if grid_size is None else model.clone(grid_size=grid_size)
+    return new_model, new_vars
+
+
+def extend(model: nn.Module, variables: dict[str, Any], x: Array, grid_size: int, **kwargs):
+    """Grid extension: :func:`update` to a finer ``grid_size`` (e.g. G -> 2G)."""
+    return update(model, variables, x, grid_size=grid_size, **kwargs)
