@@ -1,0 +1,87 @@
+"""Optimiser factories: Adam/AdamW with schedules and clipping, and L-BFGS."""
+
+from __future__ import annotations
+
+import optax
+
+__all__ = ["make_optimizer", "make_schedule"]
+
+
+def make_schedule(
+    learning_rate: float,
+    schedule: str = "constant",
+    steps: int | None = None,
+    warmup_steps: int = 0,
+    end_value: float = 0.0,
+    decay_rate: float = 0.8,
+    transition_steps: int = 1,
+) -> optax.Schedule:
+    """A learning-rate schedule by name.
+
+    ``"constant"``, ``"cosine"`` (warm-up then cosine to ``end_value`` at
+    ``steps``) or ``"exponential"`` (times ``decay_rate`` every
+    ``transition_steps``, staircase).
+    """
+    if learning_rate <= 0:
+        raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
+    if schedule == "constant":
+        if warmup_steps:
+            return optax.join_schedules(
+                [
+                    optax.linear_schedule(0.0, learning_rate, warmup_steps),
+                    optax.constant_schedule(learning_rate),
+                ],
+                [warmup_steps],
+            )
+        return optax.constant_schedule(learning_rate)
+    if schedule == "cosine":
+        if not steps or steps <= warmup_steps:
+            raise ValueError(f"cosine schedule needs steps > warmup_steps, got steps={steps}")
+        return optax.warmup_cosine_decay_schedule(
+            0.0, learning_rate, warmup_steps, steps, end_value
+        )
+    if schedule == "exponential":
+        return optax.exponential_decay(
+            learning_rate,
+            transition_steps,
+            decay_rate,
+            transition_begin=warmup_steps,
+            staircase=True,
+        )
+    raise ValueError(f"schedule must be 'constant', 'cosine' or 'exponential', got {schedule!r}")
+
+
+def make_optimizer(
+    name: str = "adam",
+    learning_rate: float | optax.Schedule | None = None,
+    *,
+    weight_decay: float = 0.0,
+    grad_clip: float | None = None,
+    memory_size: int = 10,
+) -> optax.GradientTransformationExtraArgs:
+    """An optax optimiser by name: ``"adam"``, ``"adamw"``, ``"sgd"`` or ``"lbfgs"``.
+
+    ``learning_rate=None`` means 1e-3 for the first-order optimisers and a pure
+    zoom line search for L-BFGS (a value there scales the step).
+    :func:`kanflow.train.make_train_step` feeds L-BFGS the value function it
+    needs.
+    """
+    if name == "lbfgs":
+        opt = optax.lbfgs(learning_rate=learning_rate, memory_size=memory_size)
+        if grad_clip is not None:
+            raise ValueError(
+                "grad_clip is not supported with lbfgs (it would break the line search)"
+            )
+        return optax.with_extra_args_support(opt)
+    learning_rate = 1e-3 if learning_rate is None else learning_rate
+    if name == "adam":
+        opt = optax.adam(learning_rate)
+    elif name == "adamw":
+        opt = optax.adamw(learning_rate, weight_decay=weight_decay)
+    elif name == "sgd":
+        opt = optax.sgd(learning_rate, momentum=0.9)
+    else:
+        raise ValueError(f"optimizer must be 'adam', 'adamw', 'sgd' or 'lbfgs', got {name!r}")
+    if grad_clip is not None:
+        opt = optax.chain(optax.clip_by_global_norm(grad_clip), opt)
+    return optax.with_extra_args_support(opt)

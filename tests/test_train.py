@@ -1,0 +1,185 @@
+"""Training core: convergence, single compilation, exact resume, NaN stop, sharding."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import kanflow as kf
+from kanflow import train
+
+
+def regression_data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (n, 2)).astype(np.float32)
+    y = (np.sin(np.pi * x[:, :1]) + x[:, 1:] ** 2).astype(np.float32)
+    return {"x": x, "y": y}
+
+
+def kan_setup(widths=(2, 3, 1)):
+    model = kf.models.KAN(widths, grid_size=4)
+    variables = model.init(jax.random.key(0), jnp.zeros((1, widths[0])))
+    loss_fn = train.supervised_loss(model)
+    return model, variables, loss_fn
+
+
+def run(loss_fn, variables, steps, **kw):
+    return train.fit(
+        loss_fn,
+        variables["params"],
+        regression_data(),
+        model_state={"grid": variables["grid"]},
+        optimizer=train.make_optimizer("adam", 1e-2),
+        steps=steps,
+        quiet=True,
+        **kw,
+    )
+
+
+def test_fit_decreases_loss_and_compiles_once():
+    _, variables, loss_fn = kan_setup()
+    guarded = chex.assert_max_traces(loss_fn, n=1)  # a retrace would raise
+    result = run(guarded, variables, 40, batch_size=16)
+    h = result.history
+    assert h["step"] == list(range(40))
+    assert h["loss"][-1] < 0.5 * h["loss"][0]
+    assert set(h) >= {"step", "time", "loss", "rmse", "grad_norm"}
+    np.testing.assert_allclose(np.sqrt(h["loss"]), h["rmse"], rtol=1e-5)
+    assert int(result.state.step) == 40
+
+
+def test_resume_after_crash_gives_the_same_curve(tmp_path):
+    _, variables, loss_fn = kan_setup()
+    full = run(loss_fn, variables, 20, batch_size=16)
+
+    def crash(step, metrics):
+        if step == 12:
+            raise RuntimeError("simulated crash")
+
+    ckpt = tmp_path / "ckpt"
+    with pytest.raises(RuntimeError, match="simulated"):
+        run(
+            loss_fn,
+            variables,
+            20,
+            batch_size=16,
+            checkpoint_dir=ckpt,
+            checkpoint_every=5,
+            callback=crash,
+        )
+    assert train.Checkpointer(ckpt).latest_step == 10
+    resumed = run(loss_fn, variables, 20, batch_size=16, checkpoint_dir=ckpt, checkpoint_every=5)
+    assert resumed.history["step"] == full.history["step"]
+    np.testing.assert_allclose(resumed.history["loss"], full.history["loss"], rtol=1e-5)
+    chex.assert_trees_all_close(resumed.params, full.params, rtol=1e-5, atol=1e-7)
+
+
+def test_keyboard_interrupt_saves_then_resumes(tmp_path):
+    _, variables, loss_fn = kan_setup()
+    full = run(loss_fn, variables, 12, batch_size=16)
+
+    def interrupt(step, metrics):
+        if step == 7:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(
+            loss_fn,
+            variables,
+            12,
+            batch_size=16,
+            checkpoint_dir=tmp_path,
+            checkpoint_every=100,
+            callback=interrupt,
+        )
+    assert train.Checkpointer(tmp_path).latest_step == 8  # updates 0..7 were applied
+    resumed = run(
+        loss_fn, variables, 12, batch_size=16, checkpoint_dir=tmp_path, checkpoint_every=100
+    )
+    np.testing.assert_allclose(resumed.history["loss"], full.history["loss"], rtol=1e-5)
+
+
+def test_checkpoints_keep_the_newest(tmp_path):
+    _, variables, loss_fn = kan_setup()
+    run(loss_fn, variables, 20, checkpoint_dir=tmp_path, checkpoint_every=5, keep_checkpoints=2)
+    assert train.Checkpointer(tmp_path).all_steps() == [15, 20]
+
+
+def test_non_finite_stops_with_last_good_state(tmp_path):
+    # w climbs by 1 per step; the loss turns NaN once w > 3.5
+    def loss_fn(params, model_state, batch, rng):
+        w = params["w"]
+        return -w + jnp.where(w > 3.5, jnp.nan, 0.0), {}
+
+    with pytest.raises(train.NonFiniteError, match="step 4.*last finite loss: -3.0") as err:
+        train.fit(
+            loss_fn,
+            {"w": jnp.zeros(())},
+            {"x": np.zeros(1)},
+            optimizer=optax.sgd(1.0),
+            steps=10,
+            quiet=True,
+            checkpoint_dir=tmp_path,
+            checkpoint_every=100,
+        )
+    assert (
+        float(err.value.state.params["w"]) == 4.0
+    )  # after 4 good steps; the bad update was refused
+    assert err.value.checkpoint == 4
+    assert train.Checkpointer(tmp_path).latest_step == 4
+
+
+def test_non_finite_data_is_rejected():
+    _, variables, loss_fn = kan_setup()
+    data = regression_data()
+    data["x"][3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"data\['x'\] has 1 non-finite"):
+        train.fit(
+            loss_fn, variables["params"], data, optimizer=optax.adam(1e-3), steps=1, quiet=True
+        )
+
+
+def test_lbfgs_solves_least_squares(x64):
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(50, 4)), rng.normal(size=50)
+    loss_fn = lambda p, s, batch, r: (jnp.mean((batch["a"] @ p["w"] - batch["b"]) ** 2), {})
+    result = train.fit(
+        loss_fn,
+        {"w": jnp.zeros(4)},
+        {"a": a, "b": b},
+        optimizer=train.make_optimizer("lbfgs"),
+        steps=30,
+        quiet=True,
+    )
+    np.testing.assert_allclose(result.params["w"], np.linalg.lstsq(a, b, rcond=None)[0], rtol=1e-8)
+
+
+def test_data_parallel_matches_single_device():
+    assert jax.device_count() == 4, "conftest sets four host devices"
+    _, variables, loss_fn = kan_setup()
+    single = run(loss_fn, variables, 10, batch_size=32)
+    mesh = train.data_mesh()
+    sharded = run(loss_fn, variables, 10, batch_size=32, mesh=mesh)
+    np.testing.assert_allclose(sharded.history["loss"], single.history["loss"], rtol=1e-5)
+    chex.assert_trees_all_close(sharded.params, single.params, rtol=1e-4, atol=1e-6)
+    leaf = jax.tree_util.tree_leaves(sharded.params)[0]
+    assert len(leaf.sharding.device_set) == 4
+    with pytest.raises(ValueError, match="divisible by the 4 devices"):
+        train.shard_batch({"x": np.zeros((6, 2))}, mesh)
+
+
+def test_schedules_match_closed_forms():
+    sched = train.make_schedule(1.0, "cosine", steps=100, warmup_steps=10, end_value=0.1)
+    np.testing.assert_allclose(sched(5), 0.5, rtol=1e-6)
+    t = (55 - 10) / 90
+    np.testing.assert_allclose(sched(55), 0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * t)), rtol=1e-5)
+    expo = train.make_schedule(1e-3, "exponential", decay_rate=0.8, transition_steps=10)
+    np.testing.assert_allclose(expo(25), 1e-3 * 0.8**2, rtol=1e-6)
+    with pytest.raises(ValueError, match="schedule must be"):
+        train.make_schedule(1.0, "linear")
+    with pytest.raises(ValueError, match="optimizer must be"):
+        train.make_optimizer("adagrad")
+    with pytest.raises(ValueError, match="steps must be"):
+        train.fit(lambda *a: (0.0, {}), {}, {"x": np.zeros(1)}, optimizer=optax.sgd(1.0), steps=-1)
