@@ -15,6 +15,7 @@ optimiser state, train again.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import flax
@@ -108,9 +109,20 @@ def refit_coefficients(
     return jax.vmap(solve, in_axes=(1, 1))(design, old)
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _layer_inputs(model: nn.Module, variables, x: Array):
+    return model.apply(variables, x, mutable=["intermediates"])[1]
+
+
+@functools.partial(jax.jit, static_argnums=(3, 4, 5, 6, 7))
+def _refit_layer(x, knots, coef, order, grid_size, grid_eps, grid_range, ridge):
+    new_knots = knots_from_samples(x, grid_size, order, grid_eps, grid_range)
+    return new_knots, refit_coefficients(x, knots, coef, new_knots, order, ridge)
+
+
 def _grid_layers(model: nn.Module, variables, x: Array) -> dict[tuple[str, ...], Array]:
     """Paths of the adaptive-grid layers in ``model`` and their inputs on ``x``."""
-    _, state = model.apply(variables, x, mutable=["intermediates"])
+    state = _layer_inputs(model, variables, x)
     inputs = flax.traverse_util.flatten_dict(flax.core.unfreeze(state["intermediates"]))
     grids = flax.traverse_util.flatten_dict(flax.core.unfreeze(variables.get("grid", {})))
     found = {}
@@ -164,8 +176,11 @@ def update(
         order = knots.shape[-1] - coef.shape[1] - 1
         g = grid_size if grid_size is not None else coef.shape[1] - order
         xin = layers[path].astype(knots.dtype)
-        new_knots = knots_from_samples(xin, g, order, grid_eps, grid_range)
-        params[path + ("coef",)] = refit_coefficients(xin, knots, coef, new_knots, order, ridge)
+        grid_range = None if grid_range is None else tuple(map(float, grid_range))
+        new_knots, new_coef = _refit_layer(
+            xin, knots, coef, int(order), int(g), float(grid_eps), grid_range, float(ridge)
+        )
+        params[path + ("coef",)] = new_coef.astype(coef.dtype)
         grids[path + ("knots",)] = new_knots.astype(knots.dtype)
     new_vars = dict(variables)
     new_vars["params"] = flax.traverse_util.unflatten_dict(params)

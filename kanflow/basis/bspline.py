@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
@@ -50,7 +51,7 @@ def bspline(x: ArrayLike, knots: ArrayLike, order: int) -> Array:
             f"knots needs at least order + 2 = {order + 2} entries for order {order}, "
             f"got {t.shape[-1]}"
         )
-    if not isinstance(t, jax.core.Tracer) and bool(jnp.any(jnp.diff(t, axis=-1) < 0)):
+    if not isinstance(knots, jax.core.Tracer) and np.any(np.diff(np.asarray(knots), axis=-1) < 0):
         raise ValueError("knots must be non-decreasing along the last axis")
     xe = x[..., None].astype(t.dtype)
     basis = ((xe >= t[..., :-1]) & (xe < t[..., 1:])).astype(t.dtype)

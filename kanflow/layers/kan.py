@@ -94,7 +94,9 @@ class KANLayer(nn.Module):
         return self.spec.num_basis(self.grid_size, self.order)
 
     @nn.compact
-    def __call__(self, x: Array) -> Array:
+    def __call__(self, x: Array, per_edge: bool = False) -> Array:
+        """``[..., in] -> [..., features]``; with ``per_edge`` the edge values
+        ``phi_ij(x_i)`` unsummed, ``[..., in, features]`` (for plots and analysis)."""
         if x.ndim < 1:
             raise ValueError(f"KANLayer expects inputs [..., in], got a scalar of shape {x.shape}")
         n_in, n_b, spec = x.shape[-1], self.num_basis, self.spec
@@ -135,7 +137,10 @@ class KANLayer(nn.Module):
         x = x.astype(dtype)
         feats = spec.evaluate(x, grid, self.grid_size, self.order, self.grid_range)  # [..., in, n]
         weight = (coef * scale_sp[:, None, :]).astype(dtype)  # [in, n, out]
-        y = feats.reshape(*x.shape[:-1], n_in * n_b) @ weight.reshape(n_in * n_b, self.features)
+        if per_edge:
+            y = jnp.einsum("...ic,ico->...io", feats, weight)
+        else:
+            y = feats.reshape(*x.shape[:-1], n_in * n_b) @ weight.reshape(n_in * n_b, self.features)
 
         if self.base_activation is not None:
 
@@ -144,7 +149,12 @@ class KANLayer(nn.Module):
                 return (self.scale_base_mu + self.scale_base_sigma * u) / math.sqrt(n_in)
 
             scale_base = self.param("scale_base", init_scale_base, (n_in, self.features), pd)
-            y = y + self.base_activation(x) @ scale_base.astype(dtype)
+            base = self.base_activation(x)
+            if per_edge:
+                y = y + base[..., None] * scale_base.astype(dtype)
+            else:
+                y = y + base @ scale_base.astype(dtype)
         if self.use_bias:
-            y = y + self.param("bias", nn.initializers.zeros_init(), (self.features,), pd)
+            bias = self.param("bias", nn.initializers.zeros_init(), (self.features,), pd)
+            y = y + (bias / n_in if per_edge else bias)  # edges sum to the layer output
         return y

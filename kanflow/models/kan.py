@@ -41,19 +41,29 @@ class KAN(nn.Module):
     def __call__(self, x: Array) -> Array:
         if x.ndim < 1 or x.shape[-1] != self.widths[0]:
             raise ValueError(f"KAN expects inputs [..., {self.widths[0]}], got shape {x.shape}")
-        for l, width in enumerate(self.widths[1:]):
-            x = KANLayer(
-                width,
-                basis=self.basis,
-                grid_size=self.grid_size,
-                order=self.order,
-                grid_range=self.grid_range,
-                base_activation=self.base_activation,
-                noise_scale=self.noise_scale,
-                scale_base_mu=self.scale_base_mu,
-                scale_base_sigma=self.scale_base_sigma,
-                use_bias=self.use_bias,
-                param_dtype=self.param_dtype,
-                name=f"layer_{l}",
-            )(x)
+        for l in range(len(self.widths) - 1):
+            x = self.layer(l)(x)
         return x
+
+    @nn.nowrap
+    def layer(self, l: int) -> KANLayer:
+        """Layer ``l`` as a module (``[..., widths[l]] -> [..., widths[l + 1]]``).
+
+        Called inside ``__call__`` it is the bound submodule; called on an
+        unbound model it builds an equal standalone layer, to apply with
+        ``{c: variables[c][f"layer_{l}"] for c in variables}``.
+        """
+        return KANLayer(
+            self.widths[l + 1],
+            basis=self.basis,
+            grid_size=self.grid_size,
+            order=self.order,
+            grid_range=self.grid_range,
+            base_activation=self.base_activation,
+            noise_scale=self.noise_scale,
+            scale_base_mu=self.scale_base_mu,
+            scale_base_sigma=self.scale_base_sigma,
+            use_bias=self.use_bias,
+            param_dtype=self.param_dtype,
+            name=f"layer_{l}",
+        )

@@ -120,6 +120,7 @@ def fit(
     quiet: bool = False,
     desc: str = "train",
     callback: Callable[[int, dict], None] | None = None,
+    step_fn: Callable | None = None,
 ) -> FitResult:
     """Trains ``params`` for ``steps`` optimiser updates.
 
@@ -145,6 +146,9 @@ def fit(
         ``eval_every`` steps and at the end.
       quiet: no progress bar.
       callback: ``callback(step, metrics)`` after each logged step.
+      step_fn: a step from :func:`make_train_step` for the same ``loss_fn``,
+        ``optimizer`` and ``mesh``, reused across calls to skip recompiling
+        (e.g. between grid updates, which keep every shape).
 
     Returns:
       :class:`FitResult` with the final state and the history.
@@ -160,8 +164,12 @@ def fit(
     else:
         _check_finite_data(data)
         batch_fn = array_batches(data, batch_size, seed)
-    if state is None:
-        state = create_state(params, optimizer, model_state, seed)
+    # the step donates its input state: work on fresh buffers so the caller's arrays survive
+    state = (
+        create_state(params, optimizer, model_state, seed)
+        if state is None
+        else jax.tree.map(jnp.copy, state)
+    )
     history: dict[str, list] = {}
     ckpt = (
         Checkpointer(checkpoint_dir, checkpoint_every, keep_checkpoints) if checkpoint_dir else None
@@ -170,9 +178,9 @@ def fit(
         restored = ckpt.restore(state)
         if restored is not None:
             state, history = restored
-    # the step donates its input state: work on a copy so the caller's arrays survive
-    state = replicate(state, mesh) if mesh is not None else jax.tree.map(jnp.copy, state)
-    step_fn = make_train_step(loss_fn, optimizer, mesh=mesh)
+    if mesh is not None:
+        state = replicate(state, mesh)
+    step_fn = step_fn or make_train_step(loss_fn, optimizer, mesh=mesh)
     put = (
         (lambda b: shard_batch(b, mesh))
         if mesh is not None

@@ -36,11 +36,16 @@ class TrainState:
 def create_state(
     params: Any, optimizer: optax.GradientTransformation, model_state: Any = None, seed: int = 0
 ) -> TrainState:
-    """A fresh :class:`TrainState` at step 0."""
-    return TrainState(
+    """A fresh :class:`TrainState` at step 0.
+
+    Every leaf is a fresh buffer (optimiser states may alias the params, and
+    the jit-compiled step donates its input state).
+    """
+    state = TrainState(
         step=jnp.zeros((), jnp.int32),
         params=params,
         opt_state=optimizer.init(params),
         model_state={} if model_state is None else model_state,
         rng=jax.random.PRNGKey(seed),
     )
+    return jax.tree.map(jnp.copy, state)
