@@ -1,22 +1,25 @@
 """Training core: state, jit-compiled step, fit loop, optimisers, checkpoints, sharding."""
 
 from kanflow.train.checkpoint import Checkpointer
+from kanflow.train.grids import GridPhase, fit_grid_schedule
 from kanflow.train.loop import FitResult, NonFiniteError, array_batches, fit, steps_per_second
 from kanflow.train.losses import rmse, supervised_loss
-from kanflow.train.optim import make_optimizer, make_schedule
+from kanflow.train.optim import make_optimizer, make_schedule, uses_linesearch
 from kanflow.train.sharding import data_mesh, replicate, shard_batch
 from kanflow.train.state import TrainState, create_state
-from kanflow.train.step import make_train_step, uses_linesearch
+from kanflow.train.step import make_train_step
 
 __all__ = [
     "Checkpointer",
     "FitResult",
+    "GridPhase",
     "NonFiniteError",
     "TrainState",
     "array_batches",
     "create_state",
     "data_mesh",
     "fit",
+    "fit_grid_schedule",
     "make_optimizer",
     "make_schedule",
     "make_train_step",

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import optax
 
-__all__ = ["make_optimizer", "make_schedule"]
+__all__ = ["make_optimizer", "make_schedule", "uses_linesearch"]
+
+
+def uses_linesearch(optimizer: optax.GradientTransformation) -> bool:
+    """Whether ``optimizer`` keeps a line-search state (L-BFGS and friends).
+
+    Such optimisers need ``value_fn`` at every update, and kanflow runs them
+    on the params raveled into one vector (:func:`jax.flatten_util.ravel_pytree`):
+    one array instead of many small leaves makes their step several times
+    cheaper to compile.
+    """
+    kinds = (optax.ScaleByZoomLinesearchState, optax.ScaleByBacktrackingLinesearchState)
+    state = jax.eval_shape(optimizer.init, jnp.zeros(1))
+    leaves = jax.tree_util.tree_leaves(state, is_leaf=lambda s: isinstance(s, kinds))
+    return any(isinstance(s, kinds) for s in leaves)
 
 
 def make_schedule(

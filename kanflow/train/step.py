@@ -4,8 +4,9 @@
 (state, metrics)``. The step:
 
 * differentiates ``loss_fn`` (see :mod:`kanflow.train.losses`);
-* feeds L-BFGS (any optax chain holding a line search) the value function and
-  reuses the value and gradient its line search already computed;
+* feeds L-BFGS (any optax chain holding a line search) the value function,
+  reuses the value and gradient its line search already computed, and runs it
+  on the params raveled into one vector (much cheaper to compile);
 * refuses non-finite updates: if the loss or any gradient is NaN/Inf the state
   comes back unchanged and ``metrics["finite"]`` is ``False``, so the last good
   state is never overwritten;
@@ -21,19 +22,14 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import optax
+from jax.flatten_util import ravel_pytree
 from jax.sharding import Mesh
 
+from kanflow.train.optim import uses_linesearch
 from kanflow.train.sharding import batch_sharding, replicated
 from kanflow.train.state import TrainState
 
-__all__ = ["make_train_step", "uses_linesearch"]
-
-
-def uses_linesearch(opt_state) -> bool:
-    """Whether an optax state holds a line-search state (L-BFGS and friends)."""
-    kinds = (optax.ScaleByZoomLinesearchState, optax.ScaleByBacktrackingLinesearchState)
-    leaves = jax.tree_util.tree_leaves(opt_state, is_leaf=lambda s: isinstance(s, kinds))
-    return any(isinstance(s, kinds) for s in leaves)
+__all__ = ["make_train_step"]
 
 
 def _all_finite(tree) -> jax.Array:
@@ -66,24 +62,24 @@ def make_train_step(
     """
     optimizer = optax.with_extra_args_support(optimizer)
     if linesearch is None:
-        linesearch = uses_linesearch(jax.eval_shape(optimizer.init, {"w": jnp.zeros(1)}))
+        linesearch = uses_linesearch(optimizer)
 
     def step(state: TrainState, batch: dict) -> tuple[TrainState, dict]:
         rng = jax.random.fold_in(state.rng, state.step)
         if linesearch:
-            value_fn = lambda p: loss_fn(p, state.model_state, batch, rng)[0]
-            loss, grads = optax.value_and_grad_from_state(value_fn)(
-                state.params, state=state.opt_state
+            flat, unravel = ravel_pytree(state.params)
+            value_fn = lambda w: loss_fn(unravel(w), state.model_state, batch, rng)[0]
+            loss, flat_grad = optax.value_and_grad_from_state(value_fn)(flat, state=state.opt_state)
+            updates, opt_state = optimizer.update(
+                flat_grad, state.opt_state, flat, value=loss, grad=flat_grad, value_fn=value_fn
             )
-            aux = {}
-            extra = {"value": loss, "grad": grads, "value_fn": value_fn}
+            params, grads, aux = unravel(flat + updates), flat_grad, {}
         else:
             (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(
                 state.params, state.model_state, batch, rng
             )
-            extra = {"value": loss}
-        updates, opt_state = optimizer.update(grads, state.opt_state, state.params, **extra)
-        params = optax.apply_updates(state.params, updates)
+            updates, opt_state = optimizer.update(grads, state.opt_state, state.params, value=loss)
+            params = optax.apply_updates(state.params, updates)
         aux = dict(aux)
         model_state = aux.pop("model_state", state.model_state)
         finite = jnp.isfinite(loss) & _all_finite(grads) & _all_finite(params)

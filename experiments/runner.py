@@ -1,0 +1,142 @@
+"""Shared runner: config overrides, result folders, tables, JSON.
+
+Every run writes ``<out>/``: ``config.json``, ``metrics.json``, ``table.md``
+(our numbers beside the paper's) and the experiment's PNG plots.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import datetime
+import json
+import os
+import time
+import typing
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["Report", "apply_overrides", "markdown_table", "run", "fmt"]
+
+
+@dataclasses.dataclass
+class Report:
+    """What an experiment returns: JSON-able metrics and a Markdown table."""
+
+    metrics: dict[str, Any]
+    table: str
+
+
+def _literal(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text  # a bare word is a string
+
+
+def _parse(key: str, text: str, hint: Any) -> Any:
+    """``text`` as a value of type ``hint`` (str, int, float, bool, tuple[...], optionals)."""
+    if hint is str:
+        return text
+    value = _literal(text)
+    if typing.get_origin(hint) is tuple:
+        if isinstance(value, str):  # a,b,c without brackets
+            value = tuple(_literal(t) for t in text.split(","))
+        return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float, bool) and not isinstance(value, hint):
+        raise ValueError(f"override {key}={text!r}: expected {hint.__name__}")
+    return value
+
+
+def apply_overrides(config: Any, overrides: Sequence[str]) -> Any:
+    """``dataclasses.replace(config, key=value, ...)`` from ``["key=value", ...]``.
+
+    Values are Python literals (``steps=100``, ``grids=(3,10)``); tuples may
+    also be written bare (``targets=exp_sin_sq,xy``).
+    """
+    hints = typing.get_type_hints(type(config))
+    names = [f.name for f in dataclasses.fields(config)]
+    changes = {}
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep:
+            raise ValueError(f"override {item!r} is not key=value")
+        if key not in names:
+            raise ValueError(f"unknown config field {key!r}; fields: {', '.join(names)}")
+        changes[key] = _parse(key, text, hints[key])
+    return dataclasses.replace(config, **changes)
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    """Scientific notation for tables; ``—`` for missing values."""
+    if value is None:
+        return "—"
+    return f"{value:.{digits}e}"
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-flavoured Markdown table."""
+    lines = ["| " + " | ".join(map(str, headers)) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _jsonable(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(obj).items()}
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item") and getattr(obj, "ndim", 1) == 0:
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    return obj
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Writes ``obj`` as indented JSON (atomically: temp file, then rename)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(_jsonable(obj), f, indent=2)
+    os.replace(tmp, path)
+
+
+def run(
+    name: str,
+    *,
+    quick: bool = False,
+    out: str | os.PathLike | None = None,
+    overrides: Sequence[str] = (),
+    quiet: bool = False,
+) -> Report:
+    """Runs experiment ``name`` and writes its result folder.
+
+    The folder is ``out`` or ``results/<name>/<timestamp>[-quick]``.
+    """
+    import experiments
+
+    module = experiments.load(name)
+    config = module.quick_config() if quick else module.Config()
+    config = apply_overrides(config, overrides)
+    if out is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = os.path.join("results", name, stamp + ("-quick" if quick else ""))
+    os.makedirs(out, exist_ok=True)
+    write_json(
+        os.path.join(out, "config.json"), {"experiment": name, "quick": quick, **_jsonable(config)}
+    )
+    if not quiet:
+        print(f"[kanflow] {name}: {config}")
+    t0 = time.perf_counter()
+    report = module.run(config, out, quiet=quiet)
+    report.metrics["wall_time_s"] = time.perf_counter() - t0
+    write_json(os.path.join(out, "metrics.json"), report.metrics)
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(report.table)
+    print(report.table)
+    print(f"[kanflow] results in {os.path.abspath(out)}")
+    return report

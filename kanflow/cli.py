@@ -1,0 +1,49 @@
+"""The ``kanflow`` command.
+
+``kanflow list`` lists the reproduction experiments; ``kanflow run NAME
+[--quick] [--out DIR] [--quiet] [key=value ...]`` runs one and writes
+``results/NAME/<run>/`` (config, metrics JSON, Markdown table, plots).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+
+def _experiments():
+    # ``experiments`` is installed beside ``kanflow`` (see pyproject.toml); it is
+    # loaded only here, so the library itself never depends on it.
+    return importlib.import_module("experiments")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kanflow", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list experiments")
+    run = sub.add_parser("run", help="run an experiment")
+    run.add_argument("name")
+    run.add_argument("--quick", action="store_true", help="small settings, a few minutes on a CPU")
+    run.add_argument("--out", default=None, help="result folder (default results/NAME/<time>)")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("overrides", nargs="*", help="config overrides key=value")
+    args = parser.parse_args(argv)
+
+    exps = _experiments()
+    if args.command == "list":
+        for name, desc in sorted(exps.available().items()):
+            print(f"{name:28s} {desc}")
+        return 0
+    runner = importlib.import_module("experiments.runner")
+    try:
+        runner.run(
+            args.name, quick=args.quick, out=args.out, overrides=args.overrides, quiet=args.quiet
+        )
+    except ValueError as err:
+        parser.exit(2, f"kanflow: error: {err}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
