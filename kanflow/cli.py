@@ -28,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", default=None, help="result folder (default results/NAME/<time>)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.add_argument("overrides", nargs="*", help="config overrides key=value")
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # overrides may stand before or after the options: collect key=value leftovers
+    stray = [e for e in extra if "=" not in e or e.startswith("-") or args.command != "run"]
+    if stray:
+        parser.error(f"unrecognized arguments: {' '.join(stray)}")
 
     exps = _experiments()
     if args.command == "list":
@@ -38,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     runner = importlib.import_module("experiments.runner")
     try:
         runner.run(
-            args.name, quick=args.quick, out=args.out, overrides=args.overrides, quiet=args.quiet
+            args.name,
+            quick=args.quick,
+            out=args.out,
+            overrides=[*args.overrides, *extra],
+            quiet=args.quiet,
         )
     except ValueError as err:
         parser.exit(2, f"kanflow: error: {err}\n")

@@ -6,9 +6,11 @@ Functions return the ``matplotlib.figure.Figure`` and save it when given a
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -34,6 +36,13 @@ def _in_notebook() -> bool:
         return False
 
 
+@functools.partial(jax.jit, static_argnums=(0, 3))
+def _edges_and_next(layer, variables, h, num):
+    lo, hi = h.min(0), h.max(0)
+    t = lo + (hi - lo) * jnp.linspace(0.0, 1.0, num, dtype=h.dtype)[:, None]
+    return t, layer.apply(variables, t, per_edge=True), layer.apply(variables, h)
+
+
 def edge_functions(model, variables, x, num: int = 200) -> list[tuple[np.ndarray, np.ndarray]]:
     """Every edge function ``phi_ij`` of a :class:`kanflow.models.KAN`, on its input range.
 
@@ -52,11 +61,8 @@ def edge_functions(model, variables, x, num: int = 200) -> list[tuple[np.ndarray
     for l in range(len(model.widths) - 1):
         layer = model.layer(l)
         sub = {c: v[f"layer_{l}"] for c, v in variables.items() if f"layer_{l}" in v}
-        lo, hi = h.min(0), h.max(0)
-        t = lo + (hi - lo) * jnp.linspace(0.0, 1.0, num, dtype=h.dtype)[:, None]
-        phi = layer.apply(sub, t, per_edge=True)
+        t, phi, h = _edges_and_next(layer, sub, h, num)
         out.append((np.asarray(t), np.asarray(phi)))
-        h = layer.apply(sub, h)
     return out
 
 

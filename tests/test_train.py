@@ -183,3 +183,32 @@ def test_schedules_match_closed_forms():
         train.make_optimizer("adagrad")
     with pytest.raises(ValueError, match="steps must be"):
         train.fit(lambda *a: (0.0, {}), {}, {"x": np.zeros(1)}, optimizer=optax.sgd(1.0), steps=-1)
+
+
+def test_lbfgs_step_compiles_once_across_fits_and_finds_lbfgs():
+    opt = train.make_optimizer("lbfgs")
+    assert train.uses_linesearch(opt) and not train.uses_linesearch(optax.adam(1e-3))
+    _, variables, loss_fn = kan_setup()
+    step = train.make_train_step(loss_fn, opt)
+    kw = dict(optimizer=opt, quiet=True, step_fn=step, model_state={"grid": variables["grid"]})
+    first = train.fit(loss_fn, variables["params"], regression_data(), steps=5, **kw)
+    second = train.fit(loss_fn, first.params, regression_data(), steps=5, **kw)
+    assert step._cache_size() == 1
+    assert second.history["loss"][-1] < first.history["loss"][0]
+
+
+def test_grid_schedule_extends_and_improves(x64):
+    data = regression_data(200)
+    model = kf.models.KAN((2, 1, 1), param_dtype=jnp.float64)
+    phases = train.fit_grid_schedule(
+        model, data["x"].astype(np.float64), data["y"].astype(np.float64), (3, 6),
+        steps_per_grid=40, restarts=2, restart_steps=10,
+    )  # fmt: skip
+    assert [p.grid_size for p in phases] == [3, 6]
+    assert phases[1].variables["params"]["layer_0"]["coef"].shape == (2, 9, 1)
+    assert phases[1].history["loss"][-1] < phases[0].history["loss"][-1]
+    assert phases[0].history["step"] == list(range(40))
+    with pytest.raises(ValueError, match="restart_steps"):
+        train.fit_grid_schedule(
+            model, data["x"], data["y"], (3,), steps_per_grid=5, restart_steps=10
+        )
