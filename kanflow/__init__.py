@@ -1,7 +1,7 @@
 """kanflow: learnable-activation networks in JAX/Flax."""
 
-from kanflow import basis, data, grid, layers, models, plot, train
+from kanflow import basis, data, grid, layers, models, pinn, plot, train
 from kanflow.models import count_params
 
 __version__ = "0.1.0"
-__all__ = ["basis", "count_params", "data", "grid", "layers", "models", "plot", "train"]
+__all__ = ["basis", "count_params", "data", "grid", "layers", "models", "pinn", "plot", "train"]

@@ -3,5 +3,6 @@
 from kanflow.models.common import count_params
 from kanflow.models.kan import KAN
 from kanflow.models.mlp import MLP
+from kanflow.models.wavefunction import Wavefunction, wavefunction
 
-__all__ = ["KAN", "MLP", "count_params"]
+__all__ = ["KAN", "MLP", "Wavefunction", "count_params", "wavefunction"]
