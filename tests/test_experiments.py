@@ -51,4 +51,22 @@ def test_unknown_experiment_exits_with_message(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["run", "nope"])
     assert exc.value.code == 2
-    assert "known experiments: function_fitting" in capsys.readouterr().err
+    assert "known experiments: function_fitting, pinn_quantum_wells" in capsys.readouterr().err
+
+
+def test_run_pinn_quantum_wells_writes_results(tmp_path):
+    out = tmp_path / "pinn"
+    args = ["run", "pinn_quantum_wells", "--quiet", "--out", str(out),
+            "potentials=infinite,barrier:10", "states=0,1", "models=mlp", "steps=200"]  # fmt: skip
+    assert cli.main(args) == 0
+    records = json.loads((out / "metrics.json").read_text())["results"]
+    assert [(r["spec"], r["state"]) for r in records] == [
+        ("infinite", 0),
+        ("infinite", 1),
+        ("barrier:10", 0),
+        ("barrier:10", 1),
+    ]
+    for r in records:
+        assert r["rayleigh_rel_error"] < 1e-3, r  # loose: 200 steps only
+    assert "| barrier | 10 | 1 | mlp |" in (out / "table.md").read_text()
+    assert (out / "psi_barrier_10.png").stat().st_size > 0
