@@ -39,7 +39,7 @@ class Config:
       potentials: ``"infinite"``, ``"well:V0"`` or ``"barrier:V0"``.
       states: eigenstate indices (lower ones are solved first when missing).
       models: ``"mlp"`` and/or ``"kan"``.
-      steps: L-BFGS steps per state (a quarter on the Rayleigh warm start).
+      steps: L-BFGS steps per state (half on the Rayleigh warm start).
       seed: network initialisation seed.
     """
 

@@ -212,3 +212,20 @@ def test_grid_schedule_extends_and_improves(x64):
         train.fit_grid_schedule(
             model, data["x"], data["y"], (3,), steps_per_grid=5, restart_steps=10
         )
+
+
+def test_eval_fn_runs_on_schedule_and_at_the_end():
+    model, variables, loss_fn = kan_setup()
+    data = regression_data()
+    seen = []
+
+    def eval_fn(params, model_state):
+        seen.append(1)
+        pred = model.apply({"params": params, **model_state}, data["x"])
+        return {"rmse": jnp.sqrt(jnp.mean((pred - data["y"]) ** 2))}
+
+    result = run(loss_fn, variables, 12, eval_fn=eval_fn, eval_every=5, log_every=4)
+    h = result.history
+    assert h["eval_step"] == [5, 10, 12] and len(seen) == 3
+    assert h["step"] == [0, 4, 8, 11]  # every log_every steps, and the last
+    assert h["eval_rmse"][-1] < h["eval_rmse"][0]

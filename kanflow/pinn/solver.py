@@ -120,7 +120,7 @@ def solve(
     ritz_steps: int | None = None,
     chunk_steps: int = 50,
     lower: list[SolveResult] | None = None,
-    orthogonality: float = 100.0,
+    orthogonality: float | None = None,
     quadrature_order: int = 32,
     quadrature_pieces: int = 8,
     quiet: bool = True,
@@ -133,11 +133,14 @@ def solve(
       state: n >= 0; for n > 0 the lower states are solved first (or taken
         from ``lower``) and ``psi`` is kept orthogonal to them.
       model: ``"mlp"``, ``"kan"`` or a :class:`~kanflow.models.wavefunction.Wavefunction`.
-      steps: total L-BFGS steps, ``ritz_steps`` of them (default a quarter)
+      steps: total L-BFGS steps, ``ritz_steps`` of them (default half)
         on the Rayleigh quotient, the rest on the residual loss.
       seed: network initialisation seed.
       lower: solutions of states ``0 .. state - 1`` to reuse.
-      orthogonality: ``beta``, the weight of the overlap penalty.
+      orthogonality: ``beta``, the weight of the overlap penalty. It must
+        exceed the gap ``E_n - E_0``, or the warm start prefers a lower state
+        plus the penalty; the default ``10 ((n + 1)^2 pi^2 + max V - min V)``
+        bounds that gap (min-max comparison with the infinite well).
       quadrature_order, quadrature_pieces: Gauss-Legendre rule per panel and
         number of equal panels (the potential's jumps add cuts).
       chunk_steps: ``E`` is recorded in ``history`` every this many steps.
@@ -156,63 +159,41 @@ def solve(
         raise ValueError(f"state must be an int >= 0, got {state!r}")
     if not isinstance(steps, int) or steps <= 0:
         raise ValueError(f"steps must be an int > 0, got {steps!r}")
-    ritz_steps = steps // 4 if ritz_steps is None else ritz_steps
+    ritz_steps = steps // 2 if ritz_steps is None else ritz_steps
     if not 0 <= ritz_steps <= steps:
         raise ValueError(f"ritz_steps must be in [0, steps], got {ritz_steps}")
+    opts = dict(
+        model=model, steps=steps, seed=seed, ritz_steps=ritz_steps, chunk_steps=chunk_steps,
+        orthogonality=orthogonality, quadrature_order=quadrature_order,
+        quadrature_pieces=quadrature_pieces, quiet=quiet,
+    )  # fmt: skip
     lower = list(lower or [])
     while len(lower) < state:
-        lower.append(
-            solve(
-                potential,
-                len(lower),
-                model,
-                steps,
-                seed,
-                ritz_steps=ritz_steps,
-                chunk_steps=chunk_steps,
-                lower=lower,
-                orthogonality=orthogonality,
-                quadrature_order=quadrature_order,
-                quadrature_pieces=quadrature_pieces,
-                quiet=quiet,
-            )
-        )
+        lower.append(solve(potential, len(lower), lower=lower, **opts))
     t0 = time.perf_counter()
     with jax.enable_x64(True):
-        result = _solve_x64(
-            potential,
-            state,
-            model,
-            steps,
-            seed,
-            ritz_steps,
-            chunk_steps,
-            lower[:state],
-            orthogonality,
-            quadrature_order,
-            quadrature_pieces,
-            quiet,
-        )
+        result = _solve_x64(potential, state, lower[:state], **opts)
     result.wall_time = time.perf_counter() - t0
     return result
 
 
 def _solve_x64(
-    potential,
-    state,
+    potential: Potential,
+    state: int,
+    lower: list[SolveResult],
+    *,
     model,
-    steps,
-    seed,
-    ritz_steps,
-    chunk_steps,
-    lower,
-    beta,
-    q_order,
-    q_pieces,
-    quiet,
+    steps: int,
+    seed: int,
+    ritz_steps: int,
+    chunk_steps: int,
+    orthogonality: float | None,
+    quadrature_order: int,
+    quadrature_pieces: int,
+    quiet: bool,
 ) -> SolveResult:
     net = wavefunction(model, jumps=potential.jumps) if isinstance(model, str) else model
-    nodes_np, weights_np = composite_gauss(potential.jumps, q_order, q_pieces)
+    nodes_np, weights_np = composite_gauss(potential.jumps, quadrature_order, quadrature_pieces)
     nodes, weights = jnp.asarray(nodes_np), jnp.asarray(weights_np)
     v = jnp.asarray(potential(nodes), dtype=jnp.float64)
     fixed = isinstance(potential, InfiniteWell)
@@ -221,6 +202,9 @@ def _solve_x64(
         if fixed
         else _first_order_energy(potential, state, nodes_np, weights_np)
     )
+    if orthogonality is None:
+        vmin, vmax = potential.bounds
+        orthogonality = 10.0 * (((state + 1) * np.pi) ** 2 + vmax - vmin)
     lower_vals = (
         jnp.stack([jnp.asarray(r.psi(nodes)) for r in lower])
         if lower
@@ -239,7 +223,7 @@ def _solve_x64(
     def terms(p, ms):
         psi, d1, d2 = derivatives(psi_fn(p, ms), nodes)
         norm = jnp.sum(weights * psi**2)
-        overlap = beta * jnp.sum((lower_vals @ (weights * psi)) ** 2) / norm
+        overlap = orthogonality * jnp.sum((lower_vals @ (weights * psi)) ** 2) / norm
         rayleigh = jnp.sum(weights * (d1**2 + v * psi**2)) / norm
         # the scale is pinned by log(norm)^2, which the scale-invariant terms cannot trade against
         return psi, d2, norm, overlap + jnp.log(norm) ** 2, rayleigh

@@ -140,8 +140,8 @@ def fit(
       checkpoint_dir: enables orbax checkpoints every ``checkpoint_every``
         steps and at the end; with ``resume`` an existing checkpoint is
         restored first.
-      log_every: record metrics every this many steps (reading them forces a
-        device sync).
+      log_every: record metrics every this many steps (the NaN/Inf guard
+        reads one flag per step; the metrics themselves are fetched only here).
       eval_fn: ``(params, model_state) -> dict`` of scalars, called every
         ``eval_every`` steps and at the end.
       quiet: no progress bar.
