@@ -138,3 +138,11 @@ def test_wavefunction_models_vanish_at_walls(x64):
         assert psi[0] == 0 and psi[2] == 0
     with pytest.raises(ValueError, match="model must be"):
         kf.models.wavefunction("cnn")
+
+
+def test_second_excited_state_of_a_deep_well_is_not_the_ground_state():
+    # regression: with a fixed overlap weight below E2 - E0 the warm start fell back to n = 0
+    well = pinn.FiniteWell(100.0)
+    ref = pinn.reference_energies(well, 3)
+    r = pinn.solve(well, state=2, steps=400)
+    assert abs(r.rayleigh_energy - ref[2]) / ref[2] < 1e-3, (r.rayleigh_energy, ref)
