@@ -60,11 +60,17 @@ def bspline(x: ArrayLike, knots: ArrayLike, order: int) -> Array:
     return _bspline(x.astype(t.dtype), t, order)
 
 
+def _inverse_spans(t: Array, p: int) -> tuple[Array, Array]:
+    """``1 / (t_{i+p} - t_i)`` and ``1 / (t_{i+p+1} - t_{i+1})`` for the degree-``p`` level."""
+    return _reciprocal(t[..., p:-1] - t[..., : -(p + 1)]), _reciprocal(
+        t[..., p + 1 :] - t[..., 1:-p]
+    )
+
+
 def _level(xe: Array, t: Array, basis: Array, p: int) -> Array:
     """One Cox-de Boor step: degree ``p - 1`` values ``[..., K - p]`` -> degree ``p``."""
     # the reciprocal spans depend on the knots only: computed once per level
-    inv_left = _reciprocal(t[..., p:-1] - t[..., : -(p + 1)])
-    inv_right = _reciprocal(t[..., p + 1 :] - t[..., 1:-p])
+    inv_left, inv_right = _inverse_spans(t, p)
     left = (xe - t[..., : -(p + 1)]) * inv_left
     right = (t[..., p + 1 :] - xe) * inv_right
     return left * basis[..., :-1] + right * basis[..., 1:]
@@ -105,8 +111,7 @@ def _bspline_jvp(order, primals, tangents):
     out = _level(xe, t, lower, order)
     if isinstance(dx, jax.custom_derivatives.SymbolicZero):
         return out, jnp.zeros_like(out)
-    inv_left = _reciprocal(t[..., order:-1] - t[..., : -(order + 1)])
-    inv_right = _reciprocal(t[..., order + 1 :] - t[..., 1:-order])
+    inv_left, inv_right = _inverse_spans(t, order)
     deriv = order * (lower[..., :-1] * inv_left - lower[..., 1:] * inv_right)
     return out, deriv * dx[..., None]
 
