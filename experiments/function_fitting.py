@@ -88,24 +88,15 @@ def _fit_mlp(cfg: Config, target, data, n_params: int, quiet: bool):
     depth = 2
     width = kf.models.MLP.width_for_params(target.dim, 1, depth, n_params)
     model = kf.models.MLP((target.dim, width, width, 1), param_dtype=data["train_x"].dtype)
-    init = jax.jit(model.init)
-    loss_fn = kf.train.supervised_loss(model)
-    opt = kf.train.make_optimizer("lbfgs")
-    step_fn = kf.train.make_train_step(loss_fn, opt)
     batch = {"x": data["train_x"], "y": data["train_y"]}
-    best = None
-    for r in range(cfg.restarts):
-        params = init(jax.random.key(cfg.seed + r), data["train_x"][:1])["params"]
-        res = kf.train.fit(
-            loss_fn, params, batch, optimizer=opt, steps=cfg.restart_steps,
-            quiet=True, step_fn=step_fn,
-        )  # fmt: skip
-        if best is None or res.history["loss"][-1] < best.history["loss"][-1]:
-            best = res
+    best = kf.train.best_of_restarts(
+        model, batch, restarts=cfg.restarts, steps=cfg.restart_steps, seed=cfg.seed
+    )
     total = len(cfg.grids) * cfg.steps_per_grid - cfg.restart_steps
     res = kf.train.fit(
-        loss_fn, best.params, batch, optimizer=opt, steps=total, quiet=quiet,
-        step_fn=step_fn, desc="MLP",
+        kf.train.supervised_loss(model),
+        best.variables["params"], batch, optimizer=best.optimizer, steps=total, quiet=quiet,
+        step_fn=best.step_fn, desc="MLP",
     )  # fmt: skip
     variables = {"params": res.params}
     apply = jax.jit(model.apply)

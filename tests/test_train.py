@@ -229,3 +229,20 @@ def test_eval_fn_runs_on_schedule_and_at_the_end():
     assert h["eval_step"] == [5, 10, 12] and len(seen) == 3
     assert h["step"] == [0, 4, 8, 11]  # every log_every steps, and the last
     assert h["eval_rmse"][-1] < h["eval_rmse"][0]
+
+
+def test_best_of_restarts_keeps_the_lowest_training_loss():
+    data = regression_data()
+    model = kf.models.MLP((2, 8, 1))
+    best = train.best_of_restarts(model, data, restarts=3, steps=15, seed=4,
+                                  optimizer=train.make_optimizer("adam", 1e-2))  # fmt: skip
+    finals = []
+    for s in (4, 5, 6):  # each seed alone, from the same init the helper uses
+        params = jax.jit(model.init)(jax.random.key(s), data["x"][:1])["params"]
+        res = train.fit(train.supervised_loss(model), params, data, steps=15, quiet=True,
+                        optimizer=train.make_optimizer("adam", 1e-2))  # fmt: skip
+        finals.append(res.history["loss"][-1])
+    assert best.seed == 4 + int(np.argmin(finals))
+    np.testing.assert_allclose(best.history["loss"][-1], min(finals), rtol=1e-6)
+    with pytest.raises(ValueError, match="restarts >= 1"):
+        train.best_of_restarts(model, data, restarts=0, steps=5)

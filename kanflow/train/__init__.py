@@ -1,7 +1,7 @@
 """Training core: state, jit-compiled step, fit loop, optimisers, checkpoints, sharding."""
 
 from kanflow.train.checkpoint import Checkpointer
-from kanflow.train.grids import GridPhase, fit_grid_schedule
+from kanflow.train.grids import GridPhase, Restart, best_of_restarts, fit_grid_schedule
 from kanflow.train.loop import FitResult, NonFiniteError, array_batches, fit, steps_per_second
 from kanflow.train.losses import rmse, supervised_loss
 from kanflow.train.optim import make_optimizer, make_schedule, uses_linesearch
@@ -14,8 +14,10 @@ __all__ = [
     "FitResult",
     "GridPhase",
     "NonFiniteError",
+    "Restart",
     "TrainState",
     "array_batches",
+    "best_of_restarts",
     "create_state",
     "data_mesh",
     "fit",

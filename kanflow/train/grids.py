@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -26,7 +26,52 @@ from kanflow.train.losses import supervised_loss
 from kanflow.train.optim import make_optimizer
 from kanflow.train.step import make_train_step
 
-__all__ = ["GridPhase", "fit_grid_schedule"]
+__all__ = ["GridPhase", "Restart", "best_of_restarts", "fit_grid_schedule"]
+
+
+class Restart(NamedTuple):
+    """The kept run of :func:`best_of_restarts` and what continues it without recompiling."""
+
+    variables: dict
+    history: dict
+    seed: int
+    step_fn: Callable
+    optimizer: optax.GradientTransformation
+
+
+def best_of_restarts(
+    model,
+    data: dict[str, np.ndarray],
+    *,
+    restarts: int,
+    steps: int,
+    seed: int = 0,
+    optimizer: optax.GradientTransformation | None = None,
+) -> Restart:
+    """Trains ``model`` from seeds ``seed .. seed + restarts - 1`` and keeps the best.
+
+    Each initialisation gets ``steps`` full-batch updates of the MSE on
+    ``data = {"x": [n, in], "y": [n, out]}``; the one with the lowest
+    *training* loss is kept (no test data is looked at). All runs share one
+    compiled step, returned for continuing the kept run.
+    """
+    if restarts < 1 or steps < 1:
+        raise ValueError(f"need restarts >= 1 and steps >= 1, got {restarts}, {steps}")
+    optimizer = optimizer or make_optimizer("lbfgs")
+    loss_fn = supervised_loss(model)
+    step_fn = make_train_step(loss_fn, optimizer)
+    init = jax.jit(model.init)
+    best = None
+    for r in range(restarts):
+        variables = init(jax.random.key(seed + r), data["x"][:1])
+        res = fit(
+            loss_fn, variables["params"], data, optimizer=optimizer, steps=steps, quiet=True,
+            model_state={k: v for k, v in variables.items() if k != "params"}, step_fn=step_fn,
+        )  # fmt: skip
+        if best is None or res.history["loss"][-1] < best.history["loss"][-1]:
+            best = Restart({**variables, "params": res.params}, res.history, seed + r,
+                           step_fn, optimizer)  # fmt: skip
+    return best
 
 
 @dataclasses.dataclass
@@ -89,9 +134,8 @@ def fit_grid_schedule(
     t0 = time.perf_counter()
     phases: list[GridPhase] = []
     model = model.clone(grid_size=grids[0])
-    init = jax.jit(model.init)
 
-    def train(model, variables, steps, step_fn=None, opt=None, quiet=quiet):
+    def train(model, variables, steps, step_fn=None, opt=None):
         loss_fn = supervised_loss(model)
         opt = opt or make_opt()
         step_fn = step_fn or make_train_step(loss_fn, opt)
@@ -100,29 +144,23 @@ def fit_grid_schedule(
             model_state={k: v for k, v in variables.items() if k != "params"},
             quiet=quiet, step_fn=step_fn, desc=f"G={model.grid_size}",
         )  # fmt: skip
-        return {**variables, "params": res.params}, res.history, step_fn, opt
+        return {**variables, "params": res.params}, res.history
 
     # first grid: best of `restarts` short runs, judged on the training loss only
-    best = None
-    step_fn = opt = None
-    for r in range(restarts):
-        variables = init(jax.random.key(seed + r), data["x"][:1])
-        variables, hist, step_fn, opt = train(model, variables, restart_steps, step_fn, opt, True)
-        if best is None or hist["loss"][-1] < best[1]["loss"][-1]:
-            best = (variables, hist, seed + r)
-    variables, hist, kept = best
+    best = best_of_restarts(model, data, restarts=restarts, steps=restart_steps, seed=seed,
+                            optimizer=make_opt())  # fmt: skip
+    variables, hist = best.variables, best.history
     if steps_per_grid > restart_steps:
-        variables, more, _, _ = train(
-            model, variables, steps_per_grid - restart_steps, step_fn, opt
-        )
+        rest = steps_per_grid - restart_steps
+        variables, more = train(model, variables, rest, best.step_fn, best.optimizer)
         hist = {
             k: hist[k] + [v + (restart_steps if k == "step" else 0) for v in more[k]] for k in more
         }
     for i, g in enumerate(grids):
         if i:
             model, variables = kgrid.extend(model, variables, data["x"], g)
-            variables, hist, _, _ = train(model, variables, steps_per_grid)
-        phase = GridPhase(g, model, variables, hist, time.perf_counter() - t0, kept)
+            variables, hist = train(model, variables, steps_per_grid)
+        phase = GridPhase(g, model, variables, hist, time.perf_counter() - t0, best.seed)
         phases.append(phase)
         if on_phase is not None:
             on_phase(phase)
