@@ -1,7 +1,18 @@
 """kanflow: learnable-activation networks in JAX/Flax."""
 
-from kanflow import basis, data, grid, layers, models, pinn, plot, train
+from kanflow import activations, basis, data, grid, layers, models, pinn, plot, train
 from kanflow.models import count_params
 
 __version__ = "0.1.0"
-__all__ = ["basis", "count_params", "data", "grid", "layers", "models", "pinn", "plot", "train"]
+__all__ = [
+    "activations",
+    "basis",
+    "count_params",
+    "data",
+    "grid",
+    "layers",
+    "models",
+    "pinn",
+    "plot",
+    "train",
+]

@@ -6,6 +6,8 @@ axes and is safe under ``jit``, ``grad`` and ``vmap``.
 
 from kanflow.basis.bspline import bspline, uniform_knots
 from kanflow.basis.local import (
+    COMBINATIONS,
+    af_kan,
     dog,
     gaussian_rbf,
     mexican_hat,
@@ -19,7 +21,9 @@ from kanflow.basis.polynomial import chebyshev, gram, jacobi, legendre
 from kanflow.basis.registry import BasisSpec, get, names, register, relu_kan_grid
 
 __all__ = [
+    "COMBINATIONS",
     "BasisSpec",
+    "af_kan",
     "bspline",
     "chebyshev",
     "dog",

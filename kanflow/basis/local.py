@@ -11,6 +11,11 @@ Each takes points ``[...]`` and a centre bank ``[C]`` (or broadcastable
   of Gaussian ``-d/dt exp(-t^2 / 2) = t exp(-t^2 / 2)``.
 * ReLU-KAN (Qiu et al. 2024): ``(relu(e - x) relu(x - s))^2 * 16 / (e - s)^4``,
   a bump on ``[s, e]`` with peak 1 at the midpoint.
+* AF-KAN (Ta et al. 2025), ReLU-KAN with any activation ``f`` and any
+  combination of ``x1 = f(x - s)`` and ``x2 = f(e - x)`` (:data:`COMBINATIONS`):
+  ``quad1 (x1 x2)^2``, ``quad2 x1 x2 + x1^2 + x2^2``, ``sum x1 + x2``,
+  ``prod x1 x2``, ``sum_prod x1 + x2 + x1 x2``, ``cubic1 (x1 + x2)(x1^2 + x2^2)``,
+  ``cubic2 (x1 x2)^3``; unnormalised (the layer normalises).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ __all__ = [
     "mexican_hat",
     "morlet",
     "dog",
+    "af_kan",
+    "COMBINATIONS",
     "relu_kan",
     "uniform_centers",
 ]
@@ -90,3 +97,41 @@ def relu_kan(x: ArrayLike, starts: ArrayLike, ends: ArrayLike) -> Array:
     xe = x[..., None]
     bump = jax.nn.relu(e - xe) * jax.nn.relu(xe - s)
     return bump**2 * (16.0 / (e - s) ** 4)
+
+
+COMBINATIONS = {
+    "quad1": lambda x1, x2: (x1 * x2) ** 2,
+    "quad2": lambda x1, x2: x1 * x2 + x1 * x1 + x2 * x2,
+    "sum": lambda x1, x2: x1 + x2,
+    "prod": lambda x1, x2: x1 * x2,
+    "sum_prod": lambda x1, x2: x1 + x2 + x1 * x2,
+    "cubic1": lambda x1, x2: (x1 + x2) * (x1 * x1 + x2 * x2),
+    "cubic2": lambda x1, x2: (x1 * x2) ** 3,
+}
+
+
+def af_kan(
+    x: ArrayLike,
+    starts: ArrayLike,
+    ends: ArrayLike,
+    activation=jax.nn.silu,
+    combination: str = "quad1",
+) -> Array:
+    """AF-KAN features ``combine(f(x - s), f(e - x))``. ``[...] -> [..., C]``.
+
+    Args:
+      x: points ``[...]``.
+      starts, ends: ``s`` and ``e``, ``[C]`` (or broadcastable ``[..., C]``).
+      activation: ``f``, a function.
+      combination: a key of :data:`COMBINATIONS`.
+    """
+    if combination not in COMBINATIONS:
+        raise ValueError(
+            f"unknown combination {combination!r}; expected one of {sorted(COMBINATIONS)}"
+        )
+    x = jnp.asarray(x)
+    x = x.astype(jnp.result_type(x.dtype, jnp.float32))
+    xe = x[..., None]
+    x1 = activation(xe - jnp.asarray(starts, x.dtype))
+    x2 = activation(jnp.asarray(ends, x.dtype) - xe)
+    return COMBINATIONS[combination](x1, x2)

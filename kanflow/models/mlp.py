@@ -1,19 +1,41 @@
-"""Fully connected baseline. ``[batch, widths[0]] -> [batch, widths[-1]]``."""
+"""Fully connected baseline. ``[batch, widths[0]] -> [batch, widths[-1]]``.
+
+``activation`` is anything :func:`kanflow.activations.build` takes: a name
+(``"relu"``), a function (``jax.nn.silu``) or a learnable activation class
+(``kf.activations.CRReLU``, ``functools.partial(kf.activations.Dice)``); each
+hidden layer gets its own instance.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import flax.linen as nn
 import jax.numpy as jnp
 from jax import Array
 
+from kanflow import activations as _act
+
 
 class MLP(nn.Module):
-    """Dense layers ``widths = (in, hidden..., out)`` with ``activation`` between them."""
+    """Dense layers ``widths = (in, hidden..., out)`` with ``activation`` between them.
+
+    Attributes:
+      widths: ``(in, hidden..., out)``.
+      activation: name, function or learnable activation class (see module doc).
+      layer_norm: a LayerNorm before every Dense layer (All-KAN's MLP baseline).
+      use_bias: Dense biases.
+      param_dtype: dtype of the parameters.
+
+    Call ``apply(variables, x, train=...)``; ``train`` is needed only by
+    activations with batch statistics (Dice, EvoNorm-B0).
+    """
 
     widths: Sequence[int]
-    activation: Callable[[Array], Array] = nn.silu
+    activation: Any = nn.silu
+    layer_norm: bool = False
+    use_bias: bool = True
     param_dtype: jnp.dtype = jnp.float32
 
     def __post_init__(self):
@@ -23,13 +45,17 @@ class MLP(nn.Module):
         super().__post_init__()
 
     @nn.compact
-    def __call__(self, x: Array) -> Array:
+    def __call__(self, x: Array, train: bool | None = None) -> Array:
         if x.ndim < 1 or x.shape[-1] != self.widths[0]:
             raise ValueError(f"MLP expects inputs [..., {self.widths[0]}], got shape {x.shape}")
         for l, width in enumerate(self.widths[1:]):
-            x = nn.Dense(width, param_dtype=self.param_dtype, name=f"dense_{l}")(x)
+            if self.layer_norm:
+                x = nn.LayerNorm(param_dtype=self.param_dtype, name=f"norm_{l}")(x)
+            x = nn.Dense(
+                width, use_bias=self.use_bias, param_dtype=self.param_dtype, name=f"dense_{l}"
+            )(x)
             if l < len(self.widths) - 2:
-                x = self.activation(x)
+                x = _act.apply(_act.build(self.activation, name=f"act_{l}"), x, train)
         return x
 
     @staticmethod

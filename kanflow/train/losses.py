@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 import optax
 
@@ -23,7 +24,12 @@ def rmse(pred, target) -> jnp.ndarray:
 
 
 def supervised_loss(
-    model: nn.Module, loss: str = "mse", x_key: str = "x", y_key: str = "y"
+    model: nn.Module,
+    loss: str = "mse",
+    x_key: str = "x",
+    y_key: str = "y",
+    apply_kwargs: dict | None = None,
+    label_smoothing: float = 0.0,
 ) -> Callable:
     """``loss_fn`` for ``model.apply(variables, batch[x_key])`` against ``batch[y_key]``.
 
@@ -31,18 +37,37 @@ def supervised_loss(
       model: a linen module.
       loss: ``"mse"`` (regression; aux reports ``rmse``) or ``"cross_entropy"``
         (integer labels; aux reports ``accuracy``).
+      apply_kwargs: extra keyword arguments for ``apply`` (e.g. ``{"train": True}``).
+        When the model state holds ``batch_stats`` they are updated (``mutable``)
+        and returned as ``aux["model_state"]``.
+      label_smoothing: for cross-entropy, mix the one-hot target with uniform.
     """
     if loss not in ("mse", "cross_entropy"):
         raise ValueError(f"loss must be 'mse' or 'cross_entropy', got {loss!r}")
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
+    kwargs = dict(apply_kwargs or {})
 
     def loss_fn(params, model_state, batch, rng):
         del rng
-        pred = model.apply({"params": params, **model_state}, batch[x_key])
+        variables = {"params": params, **model_state}
+        new_state = None
+        if "batch_stats" in model_state:
+            pred, upd = model.apply(variables, batch[x_key], mutable=["batch_stats"], **kwargs)
+            new_state = {**model_state, **upd}
+        else:
+            pred = model.apply(variables, batch[x_key], **kwargs)
         target = batch[y_key]
         if loss == "mse":
             mse = jnp.mean((pred - target.reshape(pred.shape)) ** 2)
-            return mse, {"rmse": jnp.sqrt(mse)}
-        ce = optax.softmax_cross_entropy_with_integer_labels(pred, target).mean()
-        return ce, {"accuracy": jnp.mean(jnp.argmax(pred, -1) == target)}
+            aux = {"rmse": jnp.sqrt(mse)}
+            loss_value = mse
+        else:
+            onehot = optax.smooth_labels(jax.nn.one_hot(target, pred.shape[-1]), label_smoothing)
+            loss_value = optax.softmax_cross_entropy(pred, onehot).mean()
+            aux = {"accuracy": jnp.mean(jnp.argmax(pred, -1) == target)}
+        if new_state is not None:
+            aux["model_state"] = new_state
+        return loss_value, aux
 
     return loss_fn
