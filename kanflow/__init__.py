@@ -1,11 +1,12 @@
 """kanflow: learnable-activation networks in JAX/Flax."""
 
-from kanflow import activations, basis, data, grid, layers, models, pinn, plot, train
+from kanflow import activations, attention, basis, data, grid, layers, models, pinn, plot, train
 from kanflow.models import count_params
 
 __version__ = "0.1.0"
 __all__ = [
     "activations",
+    "attention",
     "basis",
     "count_params",
     "data",

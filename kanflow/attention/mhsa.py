@@ -1,0 +1,58 @@
+"""Multi-head self-attention. ``[batch, tokens, width] -> [batch, tokens, width]``.
+
+``qkv`` is one Dense ``width -> 3 width`` (with bias) and ``out`` a Dense
+``width -> width``, the layout of timm's ViT, so parameter counts match it.
+The attention weights ``[batch, heads, tokens, tokens]`` are sown into the
+``intermediates`` collection as ``attention`` for plotting.
+"""
+
+from __future__ import annotations
+
+import math
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from jax import Array
+
+__all__ = ["OPERATORS", "SelfAttention"]
+
+OPERATORS = ("softmax",)
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with a row operator on the scaled scores.
+
+    Attributes:
+      num_heads: heads; must divide the width.
+      operator: how a row of scores becomes weights; one of :data:`OPERATORS`.
+      param_dtype: dtype of the parameters.
+    """
+
+    num_heads: int
+    operator: str = "softmax"
+    param_dtype: jnp.dtype = jnp.float32
+
+    def __post_init__(self):
+        if self.operator not in OPERATORS:
+            raise ValueError(f"operator must be one of {OPERATORS}, got {self.operator!r}")
+        if not isinstance(self.num_heads, int) or self.num_heads < 1:
+            raise ValueError(f"num_heads must be an int >= 1, got {self.num_heads!r}")
+        super().__post_init__()
+
+    @nn.compact
+    def __call__(self, x: Array) -> Array:
+        if x.ndim != 3:
+            raise ValueError(f"SelfAttention expects [batch, tokens, width], got shape {x.shape}")
+        b, n, w = x.shape
+        if w % self.num_heads:
+            raise ValueError(f"num_heads={self.num_heads} must divide the width {w}")
+        d = w // self.num_heads
+        qkv = nn.Dense(3 * w, param_dtype=self.param_dtype, name="qkv")(x)
+        q, k, v = jnp.split(qkv.reshape(b, n, 3, self.num_heads, d), 3, axis=2)
+        q, k, v = (t[:, :, 0].transpose(0, 2, 1, 3) for t in (q, k, v))  # [b, h, n, d]
+        scores = (q @ k.swapaxes(-1, -2)) / math.sqrt(d)  # [b, h, n, n]
+        weights = jax.nn.softmax(scores, axis=-1)
+        self.sow("intermediates", "attention", weights)
+        y = (weights @ v).transpose(0, 2, 1, 3).reshape(b, n, w)
+        return nn.Dense(w, param_dtype=self.param_dtype, name="out")(y)

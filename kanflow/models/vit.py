@@ -1,0 +1,148 @@
+"""Vision Transformer (ViT) with a pluggable attention operator and activation.
+
+``[batch, H, W, C] -> [batch, num_classes]``. The layout is timm's
+(``vit_{tiny,small,base}_patch16_224``): a patch-embedding convolution with
+bias, a class token, learned position embeddings (``N(0, 0.02)``), pre-norm
+blocks ``x + Attn(LN(x))``, ``x + MLP(LN(x))`` with a ``4 width`` hidden MLP,
+a final LayerNorm and a linear head on the class token. LayerNorm epsilon is
+1e-6 (timm's).
+
+``kf.models.vit("tiny", num_classes=10)`` builds the standard sizes; the
+class :class:`ViT` takes any width/depth/heads (tiny ViTs for CPU runs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax.numpy as jnp
+from jax import Array
+
+from kanflow import activations as _act
+from kanflow.attention import SelfAttention
+
+__all__ = ["SIZES", "ViT", "vit"]
+
+SIZES = {
+    "tiny": dict(width=192, depth=12, num_heads=3),
+    "small": dict(width=384, depth=12, num_heads=6),
+    "base": dict(width=768, depth=12, num_heads=12),
+}
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block. ``[B, N, W] -> [B, N, W]``."""
+
+    num_heads: int
+    mlp_dim: int
+    activation: Any = "gelu"
+    attention: str = "softmax"
+    param_dtype: jnp.dtype = jnp.float32
+
+    @nn.compact
+    def __call__(self, x: Array, train: bool | None = None) -> Array:
+        ln = dict(epsilon=1e-6, param_dtype=self.param_dtype)
+        h = nn.LayerNorm(**ln, name="norm1")(x)
+        x = x + SelfAttention(self.num_heads, self.attention, self.param_dtype, name="attn")(h)
+        h = nn.LayerNorm(**ln, name="norm2")(x)
+        h = nn.Dense(self.mlp_dim, param_dtype=self.param_dtype, name="fc1")(h)
+        h = _act.apply(_act.build(self.activation, name="act"), h, train)
+        return x + nn.Dense(x.shape[-1], param_dtype=self.param_dtype, name="fc2")(h)
+
+
+class ViT(nn.Module):
+    """Vision Transformer. ``[batch, H, W, C] -> [batch, num_classes]``.
+
+    Attributes:
+      num_classes: head outputs.
+      image_size: expected ``H = W``.
+      patch_size: patch side; must divide ``image_size``.
+      width, depth, num_heads: transformer size (``num_heads`` divides ``width``).
+      mlp_ratio: MLP hidden width over ``width``.
+      activation: MLP activation (name, function or learnable activation class).
+      attention: attention operator (see :data:`kanflow.attention.OPERATORS`).
+      param_dtype: dtype of the parameters.
+    """
+
+    num_classes: int
+    image_size: int = 224
+    patch_size: int = 16
+    width: int = 192
+    depth: int = 12
+    num_heads: int = 3
+    mlp_ratio: int = 4
+    activation: Any = "gelu"
+    attention: str = "softmax"
+    param_dtype: jnp.dtype = jnp.float32
+
+    def __post_init__(self):
+        for f in ("num_classes", "image_size", "patch_size", "width", "depth", "num_heads"):
+            v = getattr(self, f)
+            if not isinstance(v, int) or v < 1:
+                raise ValueError(f"{f} must be an int >= 1, got {v!r}")
+        if self.image_size % self.patch_size:
+            raise ValueError(
+                f"image_size={self.image_size} is not divisible by patch_size={self.patch_size}"
+            )
+        if self.width % self.num_heads:
+            raise ValueError(f"num_heads={self.num_heads} must divide width={self.width}")
+        super().__post_init__()
+
+    @property
+    def num_tokens(self) -> int:
+        """Tokens per image including the class token."""
+        return (self.image_size // self.patch_size) ** 2 + 1
+
+    @nn.compact
+    def __call__(self, images: Array, train: bool | None = None) -> Array:
+        if images.ndim != 4 or images.shape[1:3] != (self.image_size, self.image_size):
+            raise ValueError(
+                f"ViT expects images [batch, {self.image_size}, {self.image_size}, channels], "
+                f"got shape {images.shape}"
+            )
+        p = self.patch_size
+        x = nn.Conv(
+            self.width,
+            (p, p),
+            strides=(p, p),
+            padding="VALID",
+            param_dtype=self.param_dtype,
+            name="patch_embed",
+        )(images)
+        b = x.shape[0]
+        x = x.reshape(b, -1, self.width)
+        cls = self.param("cls_token", nn.initializers.zeros, (1, 1, self.width), self.param_dtype)
+        x = jnp.concatenate([jnp.broadcast_to(cls, (b, 1, self.width)).astype(x.dtype), x], 1)
+        pos = self.param(
+            "pos_embed",
+            nn.initializers.normal(0.02),
+            (1, self.num_tokens, self.width),
+            self.param_dtype,
+        )
+        x = x + pos
+        for i in range(self.depth):
+            x = Block(
+                self.num_heads,
+                self.mlp_ratio * self.width,
+                self.activation,
+                self.attention,
+                self.param_dtype,
+                name=f"block_{i}",
+            )(x, train)
+        x = nn.LayerNorm(epsilon=1e-6, param_dtype=self.param_dtype, name="norm")(x)
+        return nn.Dense(self.num_classes, param_dtype=self.param_dtype, name="head")(x[:, 0])
+
+
+def vit(
+    name: str,
+    num_classes: int,
+    image_size: int = 224,
+    patch_size: int = 16,
+    attention: str = "softmax",
+    **kwargs,
+) -> ViT:
+    """A standard ViT size: ``name`` in ``{"tiny", "small", "base"}``."""
+    if name not in SIZES:
+        raise ValueError(f"name must be one of {sorted(SIZES)}, got {name!r}")
+    return ViT(num_classes, image_size, patch_size, attention=attention, **SIZES[name], **kwargs)
