@@ -246,3 +246,33 @@ def test_best_of_restarts_keeps_the_lowest_training_loss():
     np.testing.assert_allclose(best.history["loss"][-1], min(finals), rtol=1e-6)
     with pytest.raises(ValueError, match="restarts >= 1"):
         train.best_of_restarts(model, data, restarts=0, steps=5)
+
+
+def test_train_classifier_on_digits_reports_accuracy_cost_and_resumes(tmp_path):
+    train = kf.data.image_source("digits", "train")
+    test = kf.data.image_source("digits", "test")
+    model = kf.models.MLP((64, 32, 10), activation="relu")
+
+    def flat(b):
+        return {"image": b["image"].reshape(len(b["label"]), -1), "label": b["label"]}
+
+    def run(epochs):
+        return kf.train.train_classifier(
+            model, train, test, kf.train.make_optimizer("adam", 3e-3), epochs=epochs,
+            batch_size=64, transform=flat, checkpoint_dir=tmp_path, quiet=True,
+        )  # fmt: skip
+
+    first = run(2)
+    res = run(4)  # resumes from the 2-epoch checkpoint
+    assert res.history["step"][0] == 0 and res.history["step"][-1] == 4 * (1437 // 64) - 1
+    # accuracy measured independently of evaluate_accuracy
+    x = flat(kf.data.load_arrays(test))
+    pred = np.argmax(model.apply(res.variables, x["image"]), -1)
+    assert res.test_accuracy == pytest.approx(np.mean(pred == x["label"]))
+    assert res.test_accuracy > 0.85 and res.test_accuracy >= first.test_accuracy - 0.05
+    assert res.params == 64 * 32 + 32 + 32 * 10 + 10
+    # XLA's count is at least the two matmuls' multiply-adds
+    assert res.flops >= 2 * (64 * 32 + 32 * 10)
+    assert res.epoch_time_s > 0
+    with pytest.raises(ValueError, match="batch_size=5000 is larger than the train split"):
+        kf.train.train_classifier(model, train, test, optax.adam(1e-3), epochs=1, batch_size=5000)

@@ -1,6 +1,12 @@
 """Training core: state, jit-compiled step, fit loop, optimisers, checkpoints, sharding."""
 
 from kanflow.train.checkpoint import Checkpointer
+from kanflow.train.classify import (
+    ClassifierResult,
+    evaluate_accuracy,
+    forward_flops,
+    train_classifier,
+)
 from kanflow.train.grids import GridPhase, Restart, best_of_restarts, fit_grid_schedule
 from kanflow.train.loop import FitResult, NonFiniteError, array_batches, fit, steps_per_second
 from kanflow.train.losses import rmse, supervised_loss
@@ -11,6 +17,7 @@ from kanflow.train.step import make_train_step
 
 __all__ = [
     "Checkpointer",
+    "ClassifierResult",
     "FitResult",
     "GridPhase",
     "NonFiniteError",
@@ -20,8 +27,10 @@ __all__ = [
     "best_of_restarts",
     "create_state",
     "data_mesh",
+    "evaluate_accuracy",
     "fit",
     "fit_grid_schedule",
+    "forward_flops",
     "make_optimizer",
     "make_schedule",
     "make_train_step",
@@ -30,5 +39,6 @@ __all__ = [
     "shard_batch",
     "steps_per_second",
     "supervised_loss",
+    "train_classifier",
     "uses_linesearch",
 ]
