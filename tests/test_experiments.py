@@ -51,7 +51,9 @@ def test_unknown_experiment_exits_with_message(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["run", "nope"])
     assert exc.value.code == 2
-    assert "known experiments: function_fitting, pinn_quantum_wells" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "known experiments: " in err
+    assert all(n in err for n in ("af_kan_mnist", "function_fitting", "pinn_quantum_wells"))
 
 
 def test_run_pinn_quantum_wells_writes_results(tmp_path):
@@ -70,3 +72,35 @@ def test_run_pinn_quantum_wells_writes_results(tmp_path):
         assert r["rayleigh_rel_error"] < 1e-3, r  # loose: 200 steps only
     assert "| barrier | 10 | 1 | mlp |" in (out / "table.md").read_text()
     assert (out / "psi_barrier_10.png").stat().st_size > 0
+
+
+def test_run_af_kan_mnist_on_digits_writes_results(tmp_path):
+    out = tmp_path / "af"
+    args = ["run", "af_kan_mnist", "--quiet", "--out", str(out), "models=mlp,af_kan_quad1",
+            "epochs=3", "seeds=0,1"]  # fmt: skip
+    assert cli.main(args) == 0
+    res = json.loads((out / "metrics.json").read_text())["results"]["digits"]
+    assert set(res) == {"mlp", "af_kan_quad1"}
+    assert res["mlp"]["params"] == 2 * 64 + 64 * 64 + 2 * 64 + 64 * 10  # LN + bias-free linear
+    for r in res.values():
+        assert len(r["accuracy"]) == 2 and r["accuracy_mean"] > 0.5 and r["flops"] > 0
+    assert "| digits | af_kan_quad1 | 64-64-10 | 3 |" in (out / "table.md").read_text()
+    assert (out / "accuracy.png").stat().st_size > 0
+
+
+def test_af_kan_mnist_reads_tfds_mnist(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
+    with tfds.testing.mock_data(num_examples=128):
+        args = ["run", "af_kan_mnist", "--quiet", "--out", str(tmp_path / "m"), "datasets=mnist",
+                "models=af_kan_quad1", "epochs_override=1", "seeds=0,", "hidden=8"]  # fmt: skip
+        assert cli.main(args) == 0
+    res = json.loads((tmp_path / "m" / "metrics.json").read_text())["results"]["mnist"]
+    assert res["af_kan_quad1"]["widths"] == [784, 8, 10]
+
+
+def test_af_kan_mnist_rejects_unknown_model(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["run", "af_kan_mnist", "--quiet", "--out", str(tmp_path), "models=kan9"])
+    assert "unknown model 'kan9'" in capsys.readouterr().err
