@@ -104,3 +104,16 @@ def test_af_kan_mnist_rejects_unknown_model(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["run", "af_kan_mnist", "--quiet", "--out", str(tmp_path), "models=kan9"])
     assert "unknown model 'kan9'" in capsys.readouterr().err
+
+
+def test_run_activation_zoo_writes_results(tmp_path):
+    out = tmp_path / "zoo"
+    args = ["run", "activation_zoo", "--quiet", "--out", str(out), "models=mlp,vit",
+            "activations=relu,dice", "epochs=2", "seeds=0,"]  # fmt: skip
+    assert cli.main(args) == 0
+    res = json.loads((out / "metrics.json").read_text())["results"]
+    assert set(res) == {"mlp", "vit"} and set(res["mlp"]) == {"relu", "dice"}
+    assert res["mlp"]["relu"]["params"] == 64 * 128 + 128 + 128 * 128 + 128 + 128 * 10 + 10
+    assert 0.0 < res["mlp"]["relu"]["density"]["act_0"] < 1.0  # relu zeroes some units
+    assert res["mlp"]["dice"]["accuracy_mean"] > 0.5
+    assert (out / "shapes.png").stat().st_size > 0
