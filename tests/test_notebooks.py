@@ -8,7 +8,14 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[1] / "colab").glob("*.ipynb"))
-SMALL = {"STEPS_PER_GRID": "40", "GRIDS": "(3, 5)", "RESTARTS": "2", "STEPS": "120", "STATES": "2"}
+SMALL = {
+    "EPOCHS": "2",
+    "STEPS_PER_GRID": "40",
+    "GRIDS": "(3, 5)",
+    "RESTARTS": "2",
+    "STEPS": "120",
+    "STATES": "2",
+}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
