@@ -2,8 +2,8 @@
 
 Run::
 
-    kanflow run af_kan_mnist --quick   # digits, 4 models, 1 seed: about a minute on 2 CPU cores
-    kanflow run af_kan_mnist           # digits, every model, 3 seeds: a few minutes
+    kanflow run af_kan_mnist --quick   # digits, 4 models, 1 seed, 30 epochs: ~40 s on 2 CPU cores
+    kanflow run af_kan_mnist           # digits, every model, 3 seeds, 100 epochs: ~15 minutes
     TFDS_DATA_DIR=/data kanflow run af_kan_mnist datasets=mnist,fashion_mnist seeds=0,
         # the paper's setting (MNIST 25 epochs, Fashion-MNIST 35): needs the prepared tfds data
 
@@ -20,7 +20,12 @@ built-in 8×8 digits), inputs scaled to ``[-1, 1]`` as in All-KAN:
 * ``bspline_kan``: a pykan-style B-spline KAN (same G, k, grid on [-1, 1]).
 
 Recipe (the paper's): batch 64, AdamW lr 1e-3, weight decay 1e-4, the
-learning rate times 0.8 after every epoch, cross-entropy. Each model is
+learning rate times 0.8 after every epoch, cross-entropy. On the built-in
+digits an epoch is only 22 steps (MNIST: 937), so with the paper's 0.8 per
+epoch the learning rate is spent after ~200 steps and every model stops short
+(25 epochs: MLP 93.7 %, AF-KAN 91.9 %); digits therefore default to 100
+epochs at 0.97 per epoch (``digits_lr_decay``), a total decay similar to the
+paper's per example seen. Each model is
 trained once per seed and scored on the whole test split after the last
 epoch (no model selection on the test split). Reported: test accuracy
 (mean ± std over seeds), parameters, forward FLOPs per image (XLA cost
@@ -65,6 +70,7 @@ class Config:
       grid_size, order: G and k of ReLU-KAN / AF-KAN / B-spline KAN.
       epochs: epochs on ``digits`` (MNIST 25, Fashion-MNIST 35 as in the paper,
         unless ``epochs_override`` > 0).
+      digits_lr_decay: the per-epoch learning-rate factor on ``digits``.
       epochs_override: if > 0, the epoch count for every data set.
       batch_size, learning_rate, weight_decay, lr_decay: the paper's recipe.
       seeds: one training run per seed.
@@ -77,19 +83,20 @@ class Config:
     hidden: int = 64
     grid_size: int = 3
     order: int = 3
-    epochs: int = 25
+    epochs: int = 100
     epochs_override: int = 0
     batch_size: int = 64
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
     lr_decay: float = 0.8
+    digits_lr_decay: float = 0.97
     seeds: tuple[int, ...] = (0, 1, 2)
     basis_norm: str = "sample"
 
 
 def quick_config() -> Config:
-    """Four models, one seed, ten epochs on digits."""
-    return Config(models=("mlp", "relu_kan", "af_kan_quad1", "bspline_kan"), epochs=10, seeds=(0,))
+    """Four models, one seed, 30 epochs on digits."""
+    return Config(models=("mlp", "relu_kan", "af_kan_quad1", "bspline_kan"), epochs=30, seeds=(0,))
 
 
 def build_model(
@@ -149,15 +156,16 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         n_in = int(np.prod(train.image_shape))
         widths = (n_in, cfg.hidden, train.num_classes)
         epochs = _epochs(cfg, ds)
+        decay = cfg.digits_lr_decay if ds == kf.data.DIGITS else cfg.lr_decay
         results[ds] = {}
         for name in cfg.models:
             runs = []
             for seed in cfg.seeds:
                 model = build_model(name, widths, cfg.grid_size, cfg.order, cfg.basis_norm)
 
-                def optimizer(steps_per_epoch: int) -> optax.GradientTransformation:
+                def optimizer(steps_per_epoch: int, decay=decay) -> optax.GradientTransformation:
                     sched = kf.train.make_schedule(
-                        cfg.learning_rate, "exponential", decay_rate=cfg.lr_decay,
+                        cfg.learning_rate, "exponential", decay_rate=decay,
                         transition_steps=steps_per_epoch,
                     )  # fmt: skip
                     return kf.train.make_optimizer("adamw", sched, weight_decay=cfg.weight_decay)
@@ -173,6 +181,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
             results[ds][name] = {
                 "widths": list(widths),
                 "epochs": epochs,
+                "lr_decay_per_epoch": decay,
                 "accuracy": acc.tolist(),
                 "accuracy_mean": float(acc.mean()),
                 "accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
@@ -197,7 +206,8 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     table = (
         f"## AF-KAN table (seeds {list(cfg.seeds)}, G={cfg.grid_size}, k={cfg.order}, batch "
         f"{cfg.batch_size}, AdamW {cfg.learning_rate:g} wd {cfg.weight_decay:g}, lr × "
-        f"{cfg.lr_decay} per epoch, AF-KAN basis_norm={cfg.basis_norm})\n\n"
+        f"{cfg.lr_decay} per epoch (digits: × {cfg.digits_lr_decay}), AF-KAN "
+        f"basis_norm={cfg.basis_norm})\n\n"
         + markdown_table(headers, rows)
         + "\nTest accuracy after the last epoch on the full test split; FLOPs from XLA's "
         "cost analysis of one forward pass; time per epoch on this machine without "
