@@ -1,11 +1,11 @@
-"""Multi-head self-attention with a pluggable row operator (softmax for now).
+"""Multi-head self-attention and Kolmogorov-Arnold attention (KArAt).
 
-Kolmogorov-Arnold attention (KArAt, Fourier-KArAt) replaces the softmax on
-each row of ``A = Q K^T / sqrt(d_head)`` by a learnable operator; this
-module is where those operators live (see the KArAt issue). Today only
-``"softmax"`` is implemented.
+:class:`SelfAttention` turns each row of ``A = Q K^T / sqrt(d_head)`` into
+weights with softmax or with a learnable row operator,
+:class:`KArAtOperator` (Fourier-KArAt or any basis, low rank ``r``).
 """
 
-from kanflow.attention.mhsa import OPERATORS, SelfAttention
+from kanflow.attention.karat import KArAtOperator, basis_row_operator, fourier_row_operator
+from kanflow.attention.mhsa import SelfAttention
 
-__all__ = ["OPERATORS", "SelfAttention"]
+__all__ = ["KArAtOperator", "SelfAttention", "basis_row_operator", "fourier_row_operator"]

@@ -2,6 +2,10 @@
 
 ``qkv`` is one Dense ``width -> 3 width`` (with bias) and ``out`` a Dense
 ``width -> width``, the layout of timm's ViT, so parameter counts match it.
+The row operator turning scores into weights is softmax, or a module
+``[B, heads, N, N] -> [B, heads, N, N]`` such as
+:class:`kanflow.attention.KArAtOperator` (pass the same instance to several
+layers to share it: the universal variant).
 The attention weights ``[batch, heads, tokens, tokens]`` are sown into the
 ``intermediates`` collection as ``attention`` for plotting.
 """
@@ -15,9 +19,7 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-__all__ = ["OPERATORS", "SelfAttention"]
-
-OPERATORS = ("softmax",)
+__all__ = ["SelfAttention"]
 
 
 class SelfAttention(nn.Module):
@@ -25,17 +27,16 @@ class SelfAttention(nn.Module):
 
     Attributes:
       num_heads: heads; must divide the width.
-      operator: how a row of scores becomes weights; one of :data:`OPERATORS`.
+      row_operator: ``None`` for softmax, else a module mapping the scores
+        ``[B, heads, N, N]`` to weights of the same shape.
       param_dtype: dtype of the parameters.
     """
 
     num_heads: int
-    operator: str = "softmax"
+    row_operator: nn.Module | None = None
     param_dtype: jnp.dtype = jnp.float32
 
     def __post_init__(self):
-        if self.operator not in OPERATORS:
-            raise ValueError(f"operator must be one of {OPERATORS}, got {self.operator!r}")
         if not isinstance(self.num_heads, int) or self.num_heads < 1:
             raise ValueError(f"num_heads must be an int >= 1, got {self.num_heads!r}")
         super().__post_init__()
@@ -52,7 +53,10 @@ class SelfAttention(nn.Module):
         q, k, v = jnp.split(qkv.reshape(b, n, 3, self.num_heads, d), 3, axis=2)
         q, k, v = (t[:, :, 0].transpose(0, 2, 1, 3) for t in (q, k, v))  # [b, h, n, d]
         scores = (q @ k.swapaxes(-1, -2)) / math.sqrt(d)  # [b, h, n, n]
-        weights = jax.nn.softmax(scores, axis=-1)
+        if self.row_operator is None:
+            weights = jax.nn.softmax(scores, axis=-1)
+        else:
+            weights = self.row_operator(scores)
         self.sow("intermediates", "attention", weights)
         y = (weights @ v).transpose(0, 2, 1, 3).reshape(b, n, w)
         return nn.Dense(w, param_dtype=self.param_dtype, name="out")(y)

@@ -9,6 +9,13 @@ a final LayerNorm and a linear head on the class token. LayerNorm epsilon is
 
 ``kf.models.vit("tiny", num_classes=10)`` builds the standard sizes; the
 class :class:`ViT` takes any width/depth/heads (tiny ViTs for CPU runs).
+
+``attention`` (:data:`ATTENTIONS`): ``"softmax"``; Kolmogorov-Arnold attention
+``"fourier_karat_blockwise"`` / ``"fourier_karat_universal"`` (Fourier-KArAt,
+``karat_grid_size`` G, rank ``karat_rank`` r) or ``"karat_blockwise"`` /
+``"karat_universal"`` over any basis ``karat_basis``. *Blockwise*: one
+:class:`kanflow.attention.KArAtOperator` per layer (``block_i/attn/karat``);
+*universal*: one for the whole network (``karat``), used by every layer.
 """
 
 from __future__ import annotations
@@ -20,9 +27,17 @@ import jax.numpy as jnp
 from jax import Array
 
 from kanflow import activations as _act
-from kanflow.attention import SelfAttention
+from kanflow.attention import KArAtOperator, SelfAttention
 
-__all__ = ["SIZES", "ViT", "vit"]
+__all__ = ["ATTENTIONS", "SIZES", "ViT", "vit"]
+
+ATTENTIONS = (
+    "softmax",
+    "fourier_karat_blockwise",
+    "fourier_karat_universal",
+    "karat_blockwise",
+    "karat_universal",
+)
 
 SIZES = {
     "tiny": dict(width=192, depth=12, num_heads=3),
@@ -37,14 +52,15 @@ class Block(nn.Module):
     num_heads: int
     mlp_dim: int
     activation: Any = "gelu"
-    attention: str = "softmax"
+    row_operator: nn.Module | None = None
     param_dtype: jnp.dtype = jnp.float32
 
     @nn.compact
     def __call__(self, x: Array, train: bool | None = None) -> Array:
         ln = dict(epsilon=1e-6, param_dtype=self.param_dtype)
         h = nn.LayerNorm(**ln, name="norm1")(x)
-        x = x + SelfAttention(self.num_heads, self.attention, self.param_dtype, name="attn")(h)
+        attn = SelfAttention(self.num_heads, self.row_operator, self.param_dtype, name="attn")
+        x = x + attn(h)
         h = nn.LayerNorm(**ln, name="norm2")(x)
         h = nn.Dense(self.mlp_dim, param_dtype=self.param_dtype, name="fc1")(h)
         h = _act.apply(_act.build(self.activation, name="act"), h, train)
@@ -61,7 +77,10 @@ class ViT(nn.Module):
       width, depth, num_heads: transformer size (``num_heads`` divides ``width``).
       mlp_ratio: MLP hidden width over ``width``.
       activation: MLP activation (name, function or learnable activation class).
-      attention: attention operator (see :data:`kanflow.attention.OPERATORS`).
+      attention: one of :data:`ATTENTIONS`.
+      karat_rank, karat_grid_size, karat_basis, karat_order: the KArAt operator
+        (``karat_basis`` is used by the ``karat_*`` attentions; the
+        ``fourier_karat_*`` ones are Fourier).
       param_dtype: dtype of the parameters.
     """
 
@@ -74,9 +93,15 @@ class ViT(nn.Module):
     mlp_ratio: int = 4
     activation: Any = "gelu"
     attention: str = "softmax"
+    karat_rank: int = 12
+    karat_grid_size: int = 3
+    karat_basis: str = "fourier"
+    karat_order: int = 3
     param_dtype: jnp.dtype = jnp.float32
 
     def __post_init__(self):
+        if self.attention not in ATTENTIONS:
+            raise ValueError(f"attention must be one of {ATTENTIONS}, got {self.attention!r}")
         for f in ("num_classes", "image_size", "patch_size", "width", "depth", "num_heads"):
             v = getattr(self, f)
             if not isinstance(v, int) or v < 1:
@@ -121,17 +146,29 @@ class ViT(nn.Module):
             self.param_dtype,
         )
         x = x + pos
+        shared = self._karat("karat") if self.attention.endswith("_universal") else None
         for i in range(self.depth):
+            op = shared
+            if self.attention.endswith("_blockwise"):
+                op = self._karat(f"karat_{i}")
             x = Block(
                 self.num_heads,
                 self.mlp_ratio * self.width,
                 self.activation,
-                self.attention,
+                op,
                 self.param_dtype,
                 name=f"block_{i}",
             )(x, train)
         x = nn.LayerNorm(epsilon=1e-6, param_dtype=self.param_dtype, name="norm")(x)
         return nn.Dense(self.num_classes, param_dtype=self.param_dtype, name="head")(x[:, 0])
+
+    def _karat(self, name: str) -> KArAtOperator:
+        basis = "fourier" if self.attention.startswith("fourier_") else self.karat_basis
+        return KArAtOperator(
+            self.num_heads, self.num_tokens, rank=self.karat_rank, basis=basis,
+            grid_size=self.karat_grid_size, order=self.karat_order,
+            param_dtype=self.param_dtype, name=name,
+        )  # fmt: skip
 
 
 def vit(
@@ -140,9 +177,15 @@ def vit(
     image_size: int = 224,
     patch_size: int = 16,
     attention: str = "softmax",
+    grid_size: int = 3,
+    rank: int = 12,
     **kwargs,
 ) -> ViT:
-    """A standard ViT size: ``name`` in ``{"tiny", "small", "base"}``."""
+    """A standard ViT size: ``name`` in ``{"tiny", "small", "base"}``.
+
+    ``grid_size`` and ``rank`` configure the KArAt operator (ignored for softmax).
+    """
     if name not in SIZES:
         raise ValueError(f"name must be one of {sorted(SIZES)}, got {name!r}")
-    return ViT(num_classes, image_size, patch_size, attention=attention, **SIZES[name], **kwargs)
+    return ViT(num_classes, image_size, patch_size, attention=attention, karat_grid_size=grid_size,
+               karat_rank=rank, **SIZES[name], **kwargs)  # fmt: skip
