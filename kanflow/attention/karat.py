@@ -25,10 +25,11 @@ Memory: the naive evaluation builds a ``[batch, heads, N, N, n]`` basis tensor
 (``n = 2 (G+1)`` for Fourier), ``n`` times the attention matrix, and autodiff
 keeps it for the backward pass; that is where the paper's 2.5-3× memory
 comes from. Here the Fourier operator accumulates ``Phi`` one frequency at a
-time inside a rematerialised ``lax.scan`` (``cos(m A) @ C_m + sin(m A) @ S_m``),
-so at most a few ``[batch, heads, N, N]`` arrays are ever live and the
-backward recomputes the cosines instead of storing them. General bases are
-evaluated in rematerialised chunks of ``chunk`` query rows.
+time inside a rematerialised ``lax.scan`` (``cos(m A) @ C_m + sin(m A) @ S_m``;
+the ``m = 0`` term is a constant), so at most a few ``[batch, heads, N, N]``
+arrays are live and the backward recomputes the cosines instead of storing
+them. General bases are evaluated in rematerialised chunks of ``chunk`` query
+rows.
 
 Variants (:class:`kanflow.models.ViT`): *blockwise* (a separate operator per
 head in every layer) and *universal* (one operator per head, shared by all
@@ -57,20 +58,23 @@ def fourier_row_operator(scores: Array, coef: Array, w: Array) -> Array:
       coef: ``[heads, 2, G + 1, N, r]`` (cosine then sine coefficients, ``m = 0..G``).
       w: ``[heads, r, N]``.
     """
-    n_freq = coef.shape[2]
+    h, _, g1, n, r = coef.shape
+    # m = 0: cos 0 = 1 gives a constant per (head, output); sin 0 = 0 contributes nothing
+    phi = jnp.broadcast_to(jnp.sum(coef[:, 0, 0], axis=1)[None, :, None, :],
+                           (*scores.shape[:-1], r)).astype(scores.dtype)  # fmt: skip
 
     @jax.checkpoint
-    def term(phi, xs):
+    def term(phi, xs):  # one frequency; the backward recomputes its cos / sin
         m, c, s = xs  # c, s: [h, N, r]
         ma = m * scores
         phi = phi + jnp.einsum("bhqi,hir->bhqr", jnp.cos(ma), c)
         phi = phi + jnp.einsum("bhqi,hir->bhqr", jnp.sin(ma), s)
         return phi, None
 
-    phi0 = jnp.zeros((*scores.shape[:-1], coef.shape[-1]), scores.dtype)
-    ms = jnp.arange(n_freq, dtype=scores.dtype)
-    xs = (ms, jnp.moveaxis(coef[:, 0], 1, 0), jnp.moveaxis(coef[:, 1], 1, 0))
-    phi, _ = jax.lax.scan(term, phi0, xs)
+    if g1 > 1:
+        ms = jnp.arange(1, g1, dtype=scores.dtype)
+        xs = (ms, jnp.moveaxis(coef[:, 0, 1:], 1, 0), jnp.moveaxis(coef[:, 1, 1:], 1, 0))
+        phi, _ = jax.lax.scan(term, phi, xs)
     return jnp.einsum("bhqr,hrn->bhqn", phi, w)
 
 
