@@ -7,9 +7,10 @@ from kanflow.train.classify import (
     forward_flops,
     train_classifier,
 )
+from kanflow.train.ema import EmaState, ema_params, track_ema
 from kanflow.train.grids import GridPhase, Restart, best_of_restarts, fit_grid_schedule
 from kanflow.train.loop import FitResult, NonFiniteError, array_batches, fit, steps_per_second
-from kanflow.train.losses import rmse, supervised_loss
+from kanflow.train.losses import image_classification_loss, rmse, supervised_loss
 from kanflow.train.optim import make_optimizer, make_schedule, uses_linesearch
 from kanflow.train.sharding import data_mesh, replicate, shard_batch
 from kanflow.train.state import TrainState, create_state
@@ -18,6 +19,7 @@ from kanflow.train.step import make_train_step
 __all__ = [
     "Checkpointer",
     "ClassifierResult",
+    "EmaState",
     "FitResult",
     "GridPhase",
     "NonFiniteError",
@@ -27,9 +29,11 @@ __all__ = [
     "best_of_restarts",
     "create_state",
     "data_mesh",
+    "ema_params",
     "evaluate_accuracy",
     "fit",
     "fit_grid_schedule",
+    "image_classification_loss",
     "forward_flops",
     "make_optimizer",
     "make_schedule",
@@ -39,6 +43,7 @@ __all__ = [
     "shard_batch",
     "steps_per_second",
     "supervised_loss",
+    "track_ema",
     "train_classifier",
     "uses_linesearch",
 ]

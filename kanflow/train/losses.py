@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-__all__ = ["supervised_loss", "rmse"]
+__all__ = ["image_classification_loss", "rmse", "supervised_loss"]
 
 
 def rmse(pred, target) -> jnp.ndarray:
@@ -69,5 +69,56 @@ def supervised_loss(
         if new_state is not None:
             aux["model_state"] = new_state
         return loss_value, aux
+
+    return loss_fn
+
+
+def image_classification_loss(
+    model: nn.Module,
+    num_classes: int,
+    *,
+    label_smoothing: float = 0.0,
+    mixup_alpha: float = 0.0,
+    cutmix_alpha: float = 0.0,
+    switch_prob: float = 0.5,
+    rand_augment: tuple[int, float] | None = None,
+    apply_kwargs: dict | None = None,
+) -> Callable:
+    """Cross-entropy on ``batch["image"]`` / ``batch["label"]`` with on-device augmentation.
+
+    In order, from the step's ``rng``: RandAugment ``(num_ops, magnitude)``
+    (:func:`kanflow.data.augment.rand_augment`), label smoothing, Mixup /
+    CutMix (:func:`kanflow.data.augment.mixup_cutmix`); each is off at its
+    default. ``aux["accuracy"]`` is measured on the (augmented) batch against
+    the original labels. ``batch_stats`` are updated as in
+    :func:`supervised_loss`.
+    """
+    from kanflow.data import augment
+
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
+    kwargs = dict(apply_kwargs or {})
+
+    def loss_fn(params, model_state, batch, rng):
+        images, labels = batch["image"], batch["label"]
+        k_ra, k_mix = jax.random.split(rng)
+        if rand_augment is not None:
+            images = augment.rand_augment(k_ra, images, *rand_augment)
+        variables = {"params": params, **model_state}
+        targets = optax.smooth_labels(jax.nn.one_hot(labels, num_classes), label_smoothing)
+        images, targets = augment.mixup_cutmix(
+            k_mix, images, targets, mixup_alpha, cutmix_alpha, switch_prob
+        )
+        new_state = None
+        if "batch_stats" in model_state:
+            logits, upd = model.apply(variables, images, mutable=["batch_stats"], **kwargs)
+            new_state = {**model_state, **upd}
+        else:
+            logits = model.apply(variables, images, **kwargs)
+        loss = optax.softmax_cross_entropy(logits, targets).mean()
+        aux = {"accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
+        if new_state is not None:
+            aux["model_state"] = new_state
+        return loss, aux
 
     return loss_fn
