@@ -41,7 +41,7 @@ def _parse(key: str, text: str, hint: Any) -> Any:
     value = _literal(text)
     if typing.get_origin(hint) is tuple:
         if isinstance(value, str):  # a,b,c without brackets
-            value = tuple(_literal(t) for t in text.split(","))
+            value = tuple(_literal(t) for t in text.split(",") if t.strip())
         return tuple(value) if isinstance(value, (list, tuple)) else (value,)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)

@@ -117,3 +117,31 @@ def test_run_activation_zoo_writes_results(tmp_path):
     assert 0.0 < res["mlp"]["relu"]["density"]["act_0"] < 1.0  # relu zeroes some units
     assert res["mlp"]["dice"]["accuracy_mean"] > 0.5
     assert (out / "shapes.png").stat().st_size > 0
+
+
+def test_run_karat_vit_on_digits_writes_results(tmp_path):
+    out = tmp_path / "karat"
+    args = ["run", "karat_vit", "--quiet", "--out", str(out), "epochs=2", "width=16", "depth=1",
+            "num_heads=2", "rank=4", "seeds=0,"]  # fmt: skip
+    assert cli.main(args) == 0
+    res = json.loads((out / "metrics.json").read_text())["results"]
+    assert set(res) == {"softmax", "fourier_karat_blockwise", "fourier_karat_universal"}
+    # blockwise and universal differ by nothing with one layer: same parameter count
+    assert res["fourier_karat_blockwise"]["params"] == res["fourier_karat_universal"]["params"]
+    per_head = (2 * 3 + 3) * 17 * 4
+    assert res["fourier_karat_blockwise"]["params"] - res["softmax"]["params"] == 2 * per_head
+    assert (out / "attention_maps.png").stat().st_size > 0
+
+
+def test_karat_vit_reads_tfds_cifar10_and_names_the_paper(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
+    with tfds.testing.mock_data(num_examples=32):
+        args = ["run", "karat_vit", "--quiet", "--out", str(tmp_path / "c"), "dataset=cifar10",
+                "size=custom", "image_size=8", "patch_size=4", "width=8", "depth=1",
+                "num_heads=2", "attentions=softmax,", "epochs=1", "batch_size=16",
+                "seeds=0,"]  # fmt: skip
+        assert cli.main(args) == 0
+    table = (tmp_path / "c" / "table.md").read_text()
+    assert "| cifar10 | custom | softmax |" in table

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 from jax import Array
 
@@ -81,6 +82,8 @@ class ViT(nn.Module):
       karat_rank, karat_grid_size, karat_basis, karat_order: the KArAt operator
         (``karat_basis`` is used by the ``karat_*`` attentions; the
         ``fourier_karat_*`` ones are Fourier).
+      resize_inputs: resize (bilinear, on device) images of another size to
+        ``image_size`` first (e.g. CIFAR's 32 px to the paper's 224 px).
       param_dtype: dtype of the parameters.
     """
 
@@ -97,6 +100,7 @@ class ViT(nn.Module):
     karat_grid_size: int = 3
     karat_basis: str = "fourier"
     karat_order: int = 3
+    resize_inputs: bool = False
     param_dtype: jnp.dtype = jnp.float32
 
     def __post_init__(self):
@@ -121,6 +125,9 @@ class ViT(nn.Module):
 
     @nn.compact
     def __call__(self, images: Array, train: bool | None = None) -> Array:
+        size = (self.image_size, self.image_size)
+        if self.resize_inputs and images.ndim == 4 and images.shape[1:3] != size:
+            images = jax.image.resize(images, (images.shape[0], *size, images.shape[3]), "bilinear")
         if images.ndim != 4 or images.shape[1:3] != (self.image_size, self.image_size):
             raise ValueError(
                 f"ViT expects images [batch, {self.image_size}, {self.image_size}, channels], "

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import Mesh
 
 from kanflow.data.images import ImageSource, batches, eval_batches
 from kanflow.models.common import count_params
@@ -96,6 +97,9 @@ def train_classifier(
     train_kwargs: dict | None = None,
     eval_kwargs: dict | None = None,
     label_smoothing: float = 0.0,
+    loss_fn: Callable | None = None,
+    eval_params: Callable[[Any], Any] | None = None,
+    mesh: Mesh | None = None,
     checkpoint_dir: str | os.PathLike | None = None,
     quiet: bool = False,
     desc: str = "train",
@@ -115,6 +119,12 @@ def train_classifier(
       train_kwargs, eval_kwargs: extra ``apply`` arguments in training and at
         evaluation (e.g. ``{"train": True}`` / ``{"train": False}``).
       label_smoothing: cross-entropy label smoothing.
+      loss_fn: replaces the plain cross-entropy (e.g.
+        :func:`kanflow.train.image_classification_loss` with augmentation).
+      eval_params: ``TrainState -> params`` to score (e.g. the EMA weights,
+        ``lambda s: kanflow.train.ema_params(s.opt_state)``); default the
+        trained params.
+      mesh: data-parallel mesh (``batch_size`` divisible by its size).
       checkpoint_dir: orbax checkpoints + resume (see :func:`kanflow.train.fit`).
       quiet: no progress bar.
       desc: progress-bar label.
@@ -139,16 +149,17 @@ def train_classifier(
     )
     params = variables["params"]
     model_state = {k: v for k, v in variables.items() if k != "params"}
-    loss_fn = supervised_loss(
+    loss_fn = loss_fn or supervised_loss(
         model, "cross_entropy", x_key="image", y_key="label",
         apply_kwargs=train_kwargs, label_smoothing=label_smoothing,
     )  # fmt: skip
     res = fit(
         loss_fn, params, batch_fn, optimizer=optimizer, steps=epochs * steps_per_epoch,
-        model_state=model_state, seed=seed, log_every=steps_per_epoch,
+        model_state=model_state, seed=seed, log_every=steps_per_epoch, mesh=mesh,
         checkpoint_dir=checkpoint_dir, checkpoint_every=steps_per_epoch, quiet=quiet, desc=desc,
     )  # fmt: skip
-    final = {"params": res.state.params, **res.state.model_state}
+    scored = res.state.params if eval_params is None else eval_params(res.state)
+    final = {"params": scored, **res.state.model_state}
     acc = evaluate_accuracy(model, final, test, transform=transform, apply_kwargs=eval_kwargs)
     # logged after steps 0, spe, 2 spe, ...: per-step time between them, compile excluded
     t, st = np.asarray(res.history["time"]), np.asarray(res.history["step"])
