@@ -24,12 +24,13 @@ linear map ``W: r -> N`` (no bias; no projection onto the simplex).
 Memory: the naive evaluation builds a ``[batch, heads, N, N, n]`` basis tensor
 (``n = 2 (G+1)`` for Fourier), ``n`` times the attention matrix, and autodiff
 keeps it for the backward pass; that is where the paper's 2.5-3× memory
-comes from. Here the Fourier operator accumulates ``Phi`` one frequency at a
-time inside a rematerialised ``lax.scan`` (``cos(m A) @ C_m + sin(m A) @ S_m``;
-the ``m = 0`` term is a constant), so at most a few ``[batch, heads, N, N]``
-arrays are live and the backward recomputes the cosines instead of storing
-them. General bases are evaluated in rematerialised chunks of ``chunk`` query
-rows.
+comes from. Here the Fourier operator is rematerialised per layer
+(``jax.checkpoint``): only the scores are kept for the backward pass, which
+recomputes one layer's ``cos(m A)``, ``sin(m A)`` at a time. ``Phi`` is
+accumulated frequency by frequency (``cos(m A) @ C_m + sin(m A) @ S_m``, never
+a ``[..., N, 2G]`` tensor); the higher frequencies come from ``cos A`` and
+``sin A`` by angle addition, and the ``m = 0`` term is a constant. General
+bases are evaluated in rematerialised chunks of ``chunk`` query rows.
 
 Variants (:class:`kanflow.models.ViT`): *blockwise* (a separate operator per
 head in every layer) and *universal* (one operator per head, shared by all
@@ -58,24 +59,28 @@ def fourier_row_operator(scores: Array, coef: Array, w: Array) -> Array:
       coef: ``[heads, 2, G + 1, N, r]`` (cosine then sine coefficients, ``m = 0..G``).
       w: ``[heads, r, N]``.
     """
+    return _fourier_rows(scores, coef, w)
+
+
+@jax.checkpoint
+def _fourier_rows(scores: Array, coef: Array, w: Array) -> Array:
+    # Rematerialised as a whole: only `scores` is kept for the backward pass, which
+    # recomputes this layer's cosines while the other layers hold none.
     h, _, g1, n, r = coef.shape
+    b, _, q, _ = scores.shape
+    a = jnp.swapaxes(scores, 0, 1).reshape(h, b * q, n)  # heads first: one transpose per layer
     # m = 0: cos 0 = 1 gives a constant per (head, output); sin 0 = 0 contributes nothing
-    phi = jnp.broadcast_to(jnp.sum(coef[:, 0, 0], axis=1)[None, :, None, :],
-                           (*scores.shape[:-1], r)).astype(scores.dtype)  # fmt: skip
-
-    @jax.checkpoint
-    def term(phi, xs):  # one frequency; the backward recomputes its cos / sin
-        m, c, s = xs  # c, s: [h, N, r]
-        ma = m * scores
-        phi = phi + jnp.einsum("bhqi,hir->bhqr", jnp.cos(ma), c)
-        phi = phi + jnp.einsum("bhqi,hir->bhqr", jnp.sin(ma), s)
-        return phi, None
-
+    phi = jnp.broadcast_to(jnp.sum(coef[:, 0, 0], axis=1)[:, None, :], (h, b * q, r))
     if g1 > 1:
-        ms = jnp.arange(1, g1, dtype=scores.dtype)
-        xs = (ms, jnp.moveaxis(coef[:, 0, 1:], 1, 0), jnp.moveaxis(coef[:, 1, 1:], 1, 0))
-        phi, _ = jax.lax.scan(term, phi, xs)
-    return jnp.einsum("bhqr,hrn->bhqn", phi, w)
+        c1, s1 = jnp.cos(a), jnp.sin(a)
+        c, s = c1, s1
+        for m in range(1, g1):
+            if m > 1:  # angle addition: cos / sin of m A from those of A
+                c, s = c * c1 - s * s1, s * c1 + c * s1
+            phi = phi + jnp.einsum("hxi,hir->hxr", c, coef[:, 0, m])
+            phi = phi + jnp.einsum("hxi,hir->hxr", s, coef[:, 1, m])
+    out = jnp.einsum("hxr,hrn->hxn", phi, w)
+    return jnp.swapaxes(out.reshape(h, b, q, n), 0, 1)
 
 
 def basis_row_operator(scores: Array, features, coef: Array, w: Array, chunk: int) -> Array:
