@@ -2,12 +2,17 @@
 
 from kanflow.layers.afkan import BASIS_NORMS, REDUCTIONS, AFKANLayer, relu_kan_layer
 from kanflow.layers.kan import KANLayer, validate_kan_config
+from kanflow.layers.skan import DEFAULT_SPACES, SKANLayer, Space, select_spaces
 
 __all__ = [
     "BASIS_NORMS",
+    "DEFAULT_SPACES",
     "REDUCTIONS",
     "AFKANLayer",
     "KANLayer",
+    "SKANLayer",
+    "Space",
     "relu_kan_layer",
+    "select_spaces",
     "validate_kan_config",
 ]

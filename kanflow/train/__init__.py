@@ -13,6 +13,7 @@ from kanflow.train.loop import FitResult, NonFiniteError, array_batches, fit, st
 from kanflow.train.losses import image_classification_loss, rmse, supervised_loss
 from kanflow.train.optim import make_optimizer, make_schedule, uses_linesearch
 from kanflow.train.sharding import data_mesh, replicate, shard_batch
+from kanflow.train.skan import SKANPhase, fit_skan
 from kanflow.train.state import TrainState, create_state
 from kanflow.train.step import make_train_step
 
@@ -24,6 +25,7 @@ __all__ = [
     "GridPhase",
     "NonFiniteError",
     "Restart",
+    "SKANPhase",
     "TrainState",
     "array_batches",
     "best_of_restarts",
@@ -33,6 +35,7 @@ __all__ = [
     "evaluate_accuracy",
     "fit",
     "fit_grid_schedule",
+    "fit_skan",
     "image_classification_loss",
     "forward_flops",
     "make_optimizer",

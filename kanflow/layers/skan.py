@@ -1,0 +1,212 @@
+"""S-KAN (Yang et al. 2024): every node selects its activation space from a pool.
+
+A *space* is a basis with its settings (:class:`Space`, e.g. B-spline G5 k3,
+Chebyshev degree 4). For output node ``j`` of a layer,
+
+    ``y_j = sum_i scale_base_ij silu(x_i) + sum_s w_sj sum_i sum_c coef^s_icj B^s_c(x_i)``,
+
+i.e. node ``j``'s incoming edges are functions in the spaces ``s``, mixed by
+learnable selection weights ``w_:j = softmax(select_logits[:, j])`` (the
+choice that each node - not each edge - selects a space is the paper's; that
+it is the *output* node of a layer that selects for its incoming edges is
+ours).
+
+Training has three stages (:func:`kanflow.train.fit_skan`): (1) all spaces
+mixed; (2) selective: :func:`select_spaces` keeps, per node, the space of
+largest weight, folds the weight into its coefficients and **drops** the other
+spaces' parameters (the layer is rebuilt with a static ``selection``; each
+node then costs one basis' matmul columns, and a basis is evaluated only if
+some node uses it); (3) pruning of hidden nodes whose edges are all
+negligible, then fine-tuning.
+
+B-splines use a fixed uniform grid on ``grid_range`` here (no grid update).
+The pool's wavelets are the registry's Mexican hat, Morlet and DoG (Meyer and
+Shannon wavelets are not implemented).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+
+from kanflow.basis import registry
+
+__all__ = ["DEFAULT_SPACES", "SKANLayer", "Space", "resolve_spaces", "select_spaces"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Space:
+    """One activation space: a registry basis and its settings."""
+
+    basis: str
+    grid_size: int = 5
+    order: int = 3
+    grid_range: tuple[float, float] = (-1.0, 1.0)
+
+    def __post_init__(self):
+        registry.get(self.basis)  # clear error for unknown names
+
+    @property
+    def label(self) -> str:
+        spec = registry.get(self.basis)
+        if spec.num_basis(1, 0) == spec.num_basis(1, 9):  # depends on G only
+            return f"{self.basis} G{self.grid_size}"
+        if spec.num_basis(1, 3) == spec.num_basis(9, 3):  # depends on k only
+            return f"{self.basis} {self.order}"
+        return f"{self.basis} G{self.grid_size} k{self.order}"
+
+    def num_basis(self) -> int:
+        return registry.get(self.basis).num_basis(self.grid_size, self.order)
+
+    def features(self, x: Array) -> Array:
+        """``[..., in] -> [..., in, n]``."""
+        spec = registry.get(self.basis)
+        grid = None
+        if spec.init_grid is not None:
+            grid = spec.init_grid(x.shape[-1], self.grid_size, self.order, self.grid_range)
+            grid = grid.astype(x.dtype)
+        return spec.evaluate(x, grid, self.grid_size, self.order, self.grid_range)
+
+
+# the pool of the S-KAN authors' code (papers.md §2), as registry settings
+DEFAULT_SPACES: tuple[Space, ...] = (
+    Space("bspline", 5, 3),
+    Space("rbf", 8, 0),
+    Space("rswaf", 8, 0),
+    Space("chebyshev", 1, 4),
+    Space("gram", 1, 3),
+    Space("jacobi", 1, 4),
+    Space("mexican_hat", 8, 0),
+    Space("morlet", 8, 0),
+    Space("dog", 8, 0),
+    Space("relu_kan", 5, 3),
+)
+_DEFAULTS = {s.basis: s for s in DEFAULT_SPACES}
+
+
+def resolve_spaces(spaces: Sequence[Space | str]) -> tuple[Space, ...]:
+    """Spaces from :class:`Space` objects or registry names (pool defaults for known names)."""
+    spaces = tuple(spaces)
+    if not spaces:
+        raise ValueError("spaces must name at least one activation space (the pool is empty)")
+    out = []
+    for s in spaces:
+        if isinstance(s, Space):
+            out.append(s)
+        elif isinstance(s, str):
+            registry.get(s)
+            out.append(_DEFAULTS.get(s, Space(s)))
+        else:
+            raise ValueError(f"a space is a Space or a basis name, got {s!r}")
+    return tuple(out)
+
+
+class SKANLayer(nn.Module):
+    """Selectable-space KAN layer. ``[..., in] -> [..., features]``.
+
+    Attributes:
+      features: output width (nodes).
+      spaces: the pool (:class:`Space` objects or basis names).
+      selection: ``None`` while mixing; after :func:`select_spaces`, the
+        chosen space index of every node.
+      base_activation: the residual branch ``b(x)`` (``None`` drops it).
+      noise_scale: initial coefficient size.
+      param_dtype: dtype of the parameters.
+    """
+
+    features: int
+    spaces: Sequence[Space | str] = DEFAULT_SPACES
+    selection: tuple[int, ...] | None = None
+    base_activation: Callable[[Array], Array] | None = nn.silu
+    noise_scale: float = 0.1
+    param_dtype: jnp.dtype = jnp.float32
+
+    def __post_init__(self):
+        if not isinstance(self.features, int) or self.features < 1:
+            raise ValueError(f"features must be an int >= 1, got {self.features!r}")
+        pool = resolve_spaces(self.spaces)
+        if self.selection is not None:
+            sel = tuple(self.selection)
+            if len(sel) != self.features or not all(0 <= s < len(pool) for s in sel):
+                raise ValueError(
+                    f"selection must give a space index in [0, {len(pool)}) for each of the "
+                    f"{self.features} nodes, got {sel!r}"
+                )
+        super().__post_init__()
+
+    @property
+    def pool(self) -> tuple[Space, ...]:
+        return resolve_spaces(self.spaces)
+
+    def groups(self) -> dict[int, np.ndarray]:
+        """``{space index: node indices}`` for a selected layer."""
+        sel = np.asarray(self.selection)
+        return {int(s): np.flatnonzero(sel == s) for s in np.unique(sel)}
+
+    @nn.compact
+    def __call__(self, x: Array, per_edge: bool = False) -> Array:
+        """``[..., in] -> [..., out]``; ``per_edge``: unsummed ``[..., in, out]``."""
+        if x.ndim < 1:
+            raise ValueError(f"SKANLayer expects inputs [..., in], got shape {x.shape}")
+        n_in, pd, out = x.shape[-1], self.param_dtype, self.features
+        x = x.astype(jnp.result_type(x.dtype, pd))
+        pool = self.pool
+        contract = "...ic,ico->...io" if per_edge else "...ic,ico->...o"
+
+        def coef(name, n, cols):
+            std = self.noise_scale / math.sqrt(n)
+            return self.param(name, nn.initializers.normal(std, pd), (n_in, n, cols), pd)
+
+        if self.selection is None:
+            logits = self.param("select_logits", nn.initializers.zeros_init(), (len(pool), out), pd)
+            w = jax.nn.softmax(logits, axis=0)  # [S, out]
+            y = 0.0
+            for s, space in enumerate(pool):
+                c = coef(f"coef_{s}", space.num_basis(), out)
+                y = y + jnp.einsum(contract, space.features(x), c * w[s])
+        else:
+            parts, order = [], []
+            for s, nodes in self.groups().items():
+                c = coef(f"coef_{s}", pool[s].num_basis(), len(nodes))
+                parts.append(jnp.einsum(contract, pool[s].features(x), c))
+                order.extend(nodes.tolist())
+            y = jnp.concatenate(parts, axis=-1)[..., np.argsort(order)]
+        if self.base_activation is not None:
+
+            def init_base(key, shape, dtype=pd):
+                return jax.random.uniform(key, shape, dtype, -1.0, 1.0) / math.sqrt(n_in)
+
+            scale_base = self.param("scale_base", init_base, (n_in, out), pd)
+            b = self.base_activation(x)
+            y = y + (b[..., None] * scale_base if per_edge else b @ scale_base)
+        return y
+
+
+def select_spaces(layer: SKANLayer, params: dict[str, Any]) -> tuple[SKANLayer, dict[str, Any]]:
+    """Stage 2: each node keeps its largest-weight space; the others are dropped.
+
+    Args:
+      layer: a mixing layer (``selection=None``).
+      params: its ``params``.
+
+    Returns:
+      ``(selected_layer, selected_params)``; the kept coefficients carry the
+      node's selection weight, so each node's output is its dominant term.
+    """
+    if layer.selection is not None:
+        raise ValueError("this layer has already selected its spaces")
+    w = np.asarray(jax.nn.softmax(params["select_logits"], axis=0))  # [S, out]
+    sel = tuple(int(s) for s in np.argmax(w, axis=0))
+    new_layer = layer.clone(selection=sel)
+    new_params = {k: v for k, v in params.items() if k == "scale_base"}
+    for s, nodes in new_layer.groups().items():
+        new_params[f"coef_{s}"] = params[f"coef_{s}"][..., nodes] * w[s, nodes]
+    return new_layer, new_params

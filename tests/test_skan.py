@@ -1,0 +1,118 @@
+"""S-KAN: the mixed layer against a naive reference, selection, pruning, the schedule."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.special
+
+import kanflow as kf
+from kanflow.models import skan
+
+POOL = (kf.layers.Space("chebyshev", 1, 3), kf.layers.Space("rbf", 5, 0))
+
+
+def _feats_np(x):
+    """Independent evaluation of POOL: Chebyshev T_0..3(tanh x), Gaussians on 5 centres."""
+    cheb = np.polynomial.chebyshev.chebvander(np.tanh(x), 3)  # [..., in, 4]
+    c = np.linspace(-1, 1, 5)
+    rbf = np.exp(-(((x[..., None] - c) / 0.5) ** 2))
+    return [cheb, rbf]
+
+
+def _silu(x):
+    return x * scipy.special.expit(x)
+
+
+def _perturbed_init(module, x, seed=1):
+    p = jax.jit(module.init)(jax.random.key(0), x)["params"]
+    leaves, tree = jax.tree.flatten(p)
+    keys = jax.random.split(jax.random.key(seed), len(leaves))
+    return jax.tree.unflatten(
+        tree, [v + 0.3 * jax.random.normal(k, v.shape, v.dtype)
+               for v, k in zip(leaves, keys, strict=True)])  # fmt: skip
+
+
+def test_mixed_layer_matches_naive_sum(x64):
+    layer = kf.layers.SKANLayer(4, spaces=POOL, param_dtype=jnp.float64)
+    x = np.random.default_rng(0).uniform(-1, 1, (6, 3))
+    p = _perturbed_init(layer, x)
+    w = scipy.special.softmax(np.asarray(p["select_logits"]), axis=0)
+    feats = _feats_np(x)
+    want = _silu(x) @ np.asarray(p["scale_base"])
+    for s in range(2):
+        want = want + w[s] * np.einsum("bic,ico->bo", feats[s], np.asarray(p[f"coef_{s}"]))
+    got = jax.jit(layer.apply)({"params": p}, x)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    edges = jax.jit(lambda p, x: layer.apply(p, x, per_edge=True))({"params": p}, x)
+    np.testing.assert_allclose(edges.sum(-2), want, rtol=1e-10, atol=1e-12)
+
+
+def test_selection_keeps_the_dominant_term_and_drops_the_rest(x64):
+    layer = kf.layers.SKANLayer(5, spaces=POOL, param_dtype=jnp.float64)
+    x = np.random.default_rng(1).uniform(-1, 1, (7, 3))
+    p = _perturbed_init(layer, x)
+    p["select_logits"] = p["select_logits"] * 10  # decisive weights
+    new_layer, new_p = kf.layers.select_spaces(layer, p)
+    w = scipy.special.softmax(np.asarray(p["select_logits"]), axis=0)
+    sel = np.argmax(w, axis=0)
+    assert new_layer.selection == tuple(int(s) for s in sel)
+    assert "select_logits" not in new_p
+    feats = _feats_np(x)
+    want = _silu(x) @ np.asarray(p["scale_base"])
+    for j, s in enumerate(sel):
+        want[:, j] += w[s, j] * np.einsum("bic,ic->b", feats[s], np.asarray(p[f"coef_{s}"])[..., j])
+    np.testing.assert_allclose(jax.jit(new_layer.apply)({"params": new_p}, x), want, rtol=1e-10)
+    # a selected node costs what a one-basis KAN node costs: in * n_s coefficients (+ base)
+    n = {0: 4, 1: 5}
+    assert kf.count_params(new_p) == sum(3 * n[int(s)] for s in sel) + 3 * 5
+
+
+def test_prune_drops_dead_hidden_nodes_without_changing_the_function(x64):
+    model = kf.models.SKAN((2, 4, 1), spaces=POOL, param_dtype=jnp.float64)
+    x = np.random.default_rng(2).uniform(-1, 1, (50, 2))
+    v = jax.jit(model.init)(jax.random.key(0), x)
+    model, v = skan.select(model, v)
+    p = jax.tree.map(np.array, v["params"])
+    dead = 2  # silence hidden node 2: no incoming, no outgoing edge
+    for key in p["layer_0"]:
+        if key.startswith("coef_"):
+            s = int(key.split("_")[1])
+            cols = np.flatnonzero(np.asarray(model.selections[0]) == s)
+            p["layer_0"][key][..., cols == dead] = 0.0
+    p["layer_0"]["scale_base"][:, dead] = 0.0
+    for key in p["layer_1"]:
+        if key.startswith("coef_"):
+            p["layer_1"][key][dead] = 0.0
+    p["layer_1"]["scale_base"][dead] = 0.0
+    v = {"params": p}
+    pruned, pv = skan.prune(model, v, x, threshold=1e-8)
+    assert pruned.widths == (2, 3, 1)
+    np.testing.assert_allclose(jax.jit(pruned.apply)(pv, x), jax.jit(model.apply)(v, x),
+                               rtol=1e-10, atol=1e-12)  # fmt: skip
+    assert len(skan.chosen_spaces(pruned)[0]) == 3
+
+
+def test_fit_skan_runs_three_stages_and_fits():
+    x = np.linspace(-1, 1, 256, dtype=np.float32)[:, None]
+    y = np.sin(np.pi * x) + 0.3 * x**2
+    model = kf.models.SKAN((1, 3, 1))
+    phases = kf.train.fit_skan(model, x, y, steps=(300, 200, 100), learning_rate=2e-2,
+                               quiet=True)  # fmt: skip
+    assert [p.stage for p in phases] == ["mixed", "selective", "pruned"]
+    final = phases[-1]
+    rmse = float(jnp.sqrt(jnp.mean((final.model.apply(final.variables, x) - y) ** 2)))
+    assert rmse < 0.05
+    labels = skan.chosen_spaces(final.model)
+    assert len(labels) == 2 and all(isinstance(s, str) for s in labels[0])
+
+
+def test_skan_errors():
+    with pytest.raises(ValueError, match="the pool is empty"):
+        kf.layers.SKANLayer(3, spaces=())
+    with pytest.raises(ValueError, match="unknown basis 'splinez'"):
+        kf.layers.SKANLayer(3, spaces=("bspline", "splinez"))
+    with pytest.raises(ValueError, match="selection must give a space index"):
+        kf.layers.SKANLayer(2, spaces=POOL, selection=(0, 5))
+    with pytest.raises(ValueError, match="not selected its spaces"):
+        skan.chosen_spaces(kf.models.SKAN((2, 2, 1)))
