@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.special
+import scipy.stats
 
 import kanflow as kf
 
@@ -21,6 +22,10 @@ def test_targets_match_formulas():
     x100 = rng.uniform(-1, 1, (5, 100))
     ref = np.exp(np.mean(np.sin(np.pi * x100 / 2) ** 2, axis=1))
     np.testing.assert_allclose(kf.data.get_target("exp_sin_sq_100d")(x100)[:, 0], ref)
+    # the standard normal density at theta = 3 x
+    np.testing.assert_allclose(
+        kf.data.get_target("feynman_i_6_20a")(x1)[:, 0], scipy.stats.norm.pdf(3 * x1[:, 0])
+    )
 
 
 def test_bessel_quadrature_matches_scipy():

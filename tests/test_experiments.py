@@ -145,3 +145,28 @@ def test_karat_vit_reads_tfds_cifar10_and_names_the_paper(tmp_path, monkeypatch)
         assert cli.main(args) == 0
     table = (tmp_path / "c" / "table.md").read_text()
     assert "| cifar10 | custom | softmax |" in table
+
+
+def test_run_skan_function_fitting_writes_results(tmp_path):
+    out = tmp_path / "skan"
+    args = [
+        "run",
+        "skan_function_fitting",
+        "--quiet",
+        "--out",
+        str(out),
+        "targets=xy,",
+        "models=kan_bspline,skan",
+        "steps=40",
+        "seeds=0,1",
+        "n_train=200",
+        "n_test=100",
+    ]
+    assert cli.main(args) == 0  # fmt: skip
+    metrics = json.loads((out / "metrics.json").read_text())
+    rows = metrics["results"]["xy"]
+    assert rows["kan_bspline"]["params"] == 5 * 3 * (8 + 2)  # the reference budget
+    assert len(rows["skan"]["test_rmse"]) == 2
+    assert len(metrics["chosen_spaces"]["xy"]) > 0
+    assert "S-KAN beats every single-basis KAN on" in (out / "table.md").read_text()
+    assert (out / "skan_fitting.png").stat().st_size > 0

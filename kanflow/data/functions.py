@@ -14,10 +14,13 @@ exp_sin_sq_4d      4      ``exp(mean_i sin^2(pi x_i / 2))``           [4, 1, 1]
 exp_sin_sq_100d    100    ``exp(mean_i sin^2(pi x_i / 2))``           [100, 1, 1]
 exp_sin_sum_4d     4      ``exp((sin(pi (x1^2 + x2^2))                [4, 4, 2, 1]
                           + sin(pi (x3^2 + x4^2))) / 2)``
+feynman_i_6_20a    1      ``exp(-t^2 / 2) / sqrt(2 pi)``, ``t = 3 x``  [1, 1]
 =================  =====  ==========================================  ============
 
-All come from the KAN paper (Liu et al. 2024, Fig. 3.1); ``exp_sin_sq_4d``
-is its 100-D function at 4-D.
+The first six come from the KAN paper (Liu et al. 2024, Fig. 3.1;
+``exp_sin_sq_4d`` is its 100-D function at 4-D); ``feynman_i_6_20a`` is
+equation I.6.20a of the Feynman data set the KAN paper also fits (Sec. 3.3),
+with ``theta`` in ``[-3, 3]`` mapped onto ``x`` in ``[-1, 1]``.
 All inputs are uniform on ``[-1, 1]^dim``.
 """
 
@@ -83,6 +86,10 @@ TARGETS: dict[str, Target] = {
                                        + np.sin(np.pi * (x[:, 2] ** 2 + x[:, 3] ** 2)))),
                "exp((sin(pi (x1^2 + x2^2)) + sin(pi (x3^2 + x4^2))) / 2)", (4, 4, 2, 1),
                "KAN paper (Liu et al. 2024), Fig. 3.1"),
+        Target("feynman_i_6_20a", 1,
+               lambda x: np.exp(-((3 * x[:, 0]) ** 2) / 2) / np.sqrt(2 * np.pi),
+               "exp(-t^2 / 2) / sqrt(2 pi), t = 3 x", (1, 1),
+               "Feynman I.6.20a (KAN paper Sec. 3.3), theta = 3 x"),
     ]
 }  # fmt: skip
 
