@@ -5,6 +5,7 @@ S-KAN stage operations: ``kanflow.models.skan.select`` / ``.prune`` / ``.chosen_
 
 from kanflow.models.afkan import af_kan, relu_kan
 from kanflow.models.common import count_params
+from kanflow.models.convnet import ConvNet, select_conv
 from kanflow.models.kan import KAN
 from kanflow.models.mlp import MLP
 from kanflow.models.skan import SKAN
@@ -12,6 +13,7 @@ from kanflow.models.vit import ViT, vit
 from kanflow.models.wavefunction import Wavefunction, wavefunction
 
 __all__ = [
+    "ConvNet",
     "KAN",
     "MLP",
     "SKAN",
@@ -20,6 +22,7 @@ __all__ = [
     "af_kan",
     "count_params",
     "relu_kan",
+    "select_conv",
     "vit",
     "wavefunction",
 ]
