@@ -170,3 +170,17 @@ def test_run_skan_function_fitting_writes_results(tmp_path):
     assert len(metrics["chosen_spaces"]["xy"]) > 0
     assert "S-KAN beats every single-basis KAN on" in (out / "table.md").read_text()
     assert (out / "skan_fitting.png").stat().st_size > 0
+
+
+def test_run_skan_image_classification_writes_results(tmp_path):
+    out = tmp_path / "sconv"
+    args = ["run", "skan_image_classification", "--quiet", "--out", str(out), "epochs=2",
+            "channels=4,8", "spaces=bspline,chebyshev", "seeds=0,"]  # fmt: skip
+    assert cli.main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    res = metrics["results"]["digits"]
+    assert set(res) == {"cnn", "convkan", "sconvkan"}
+    # the CNN is sized to the ConvKAN's parameter count
+    assert abs(res["cnn"]["params"] - res["convkan"]["params"]) < 0.2 * res["convkan"]["params"]
+    labels = metrics["chosen_spaces"]["digits"][0]
+    assert [len(layer) for layer in labels] == [4, 8]

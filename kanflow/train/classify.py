@@ -100,6 +100,7 @@ def train_classifier(
     loss_fn: Callable | None = None,
     eval_params: Callable[[Any], Any] | None = None,
     mesh: Mesh | None = None,
+    variables: dict[str, Any] | None = None,
     checkpoint_dir: str | os.PathLike | None = None,
     quiet: bool = False,
     desc: str = "train",
@@ -125,6 +126,7 @@ def train_classifier(
         ``lambda s: kanflow.train.ema_params(s.opt_state)``); default the
         trained params.
       mesh: data-parallel mesh (``batch_size`` divisible by its size).
+      variables: start from these instead of a fresh ``init`` (fine-tuning).
       checkpoint_dir: orbax checkpoints + resume (see :func:`kanflow.train.fit`).
       quiet: no progress bar.
       desc: progress-bar label.
@@ -144,9 +146,10 @@ def train_classifier(
 
     example = batch_fn(0)
     init_kw = dict(train_kwargs or {})
-    variables = jax.jit(lambda k, x: model.init(k, x, **init_kw))(
-        jax.random.key(seed), example["image"][:1]
-    )
+    if variables is None:
+        variables = jax.jit(lambda k, x: model.init(k, x, **init_kw))(
+            jax.random.key(seed), example["image"][:1]
+        )
     params = variables["params"]
     model_state = {k: v for k, v in variables.items() if k != "params"}
     loss_fn = loss_fn or supervised_loss(

@@ -1,0 +1,171 @@
+"""S-ConvKAN against ConvKAN and a CNN on image classification (Yang et al. 2024).
+
+Run::
+
+    kanflow run skan_image_classification --quick   # digits, 1 seed: a few minutes on 2 cores
+    kanflow run skan_image_classification           # digits, 3 seeds
+    TFDS_DATA_DIR=/data kanflow run skan_image_classification \\
+        datasets=mnist,fashion_mnist,cifar10,cifar100 epochs=20 seeds=0,
+        # the paper's four data sets (prepared tfds data needed)
+
+Models (:class:`kanflow.models.ConvNet`: two 3×3 convolution blocks with
+``channels``, 2×2 average pooling between them, global average pooling,
+linear head):
+
+* ``sconvkan``: S-ConvKAN, SKANConv blocks over ``spaces``; trained mixed for
+  half the epochs, then every output channel keeps its strongest space
+  (:func:`kanflow.models.select_conv`, the other spaces dropped) and the
+  selected network is fine-tuned for the other half. (Node pruning, S-KAN's
+  third stage, is not applied to convolutions.)
+* ``convkan``: KANConv blocks with B-spline G5 k3 edges;
+* ``cnn``: ``flax.linen.Conv`` + ReLU blocks whose width ``(c, 2c)`` is chosen
+  to match the ConvKAN's parameter count.
+
+Adam with cosine decay from ``learning_rate``, batch 64, images in
+``[0, 1]``; test accuracy after the last epoch (mean ± std over seeds),
+parameters (S-ConvKAN: after selection) and training time per epoch.
+The paper's tables are not public: no figures to put beside.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import jax
+import numpy as np
+
+import kanflow as kf
+from experiments.runner import Report, markdown_table
+from kanflow.layers.skan import resolve_spaces
+
+NAME = "skan_image_classification"
+DESCRIPTION = "S-ConvKAN vs ConvKAN vs a parameter-matched CNN (digits built in; tfds data sets)"
+
+MODELS = ("cnn", "convkan", "sconvkan")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """S-ConvKAN image-table settings (override any field with ``key=value``).
+
+    Attributes:
+      datasets: ``"digits"`` and/or tfds names.
+      models: names from ``MODELS``.
+      channels: KAN convolution widths.
+      spaces: the S-ConvKAN pool (registry names, pool defaults).
+      epochs, batch_size, learning_rate: training.
+      seeds: one run per seed.
+    """
+
+    datasets: tuple[str, ...] = ("digits",)
+    models: tuple[str, ...] = MODELS
+    channels: tuple[int, ...] = (8, 16)
+    spaces: tuple[str, ...] = ("bspline", "rbf", "chebyshev", "gram", "mexican_hat", "relu_kan")
+    epochs: int = 20
+    batch_size: int = 64
+    learning_rate: float = 1e-2
+    seeds: tuple[int, ...] = (0, 1, 2)
+
+
+def quick_config() -> Config:
+    """Digits, one seed, 10 epochs."""
+    return Config(epochs=10, seeds=(0,))
+
+
+def cnn_width(kan_params: int, in_c: int, classes: int, k: int = 3) -> int:
+    """``c`` such that a ``(c, 2c)`` CNN has about ``kan_params`` parameters."""
+
+    def count(c):
+        return (k * k * in_c + 1) * c + (k * k * c + 1) * 2 * c + (2 * c + 1) * classes
+
+    return min(range(1, 512), key=lambda c: abs(count(c) - kan_params))
+
+
+def _optimizer(cfg: Config, epochs: int):
+    def make(steps_per_epoch: int):
+        sched = kf.train.make_schedule(cfg.learning_rate, "cosine",
+                                       steps=max(2, epochs * steps_per_epoch))  # fmt: skip
+        return kf.train.make_optimizer("adam", sched)
+
+    return make
+
+
+def _run_model(name, cfg, train, test, seed, quiet, cnn_c):
+    common = dict(num_classes=train.num_classes, kernel_size=3)
+    if name == "cnn":
+        model = kf.models.ConvNet(channels=(cnn_c, 2 * cnn_c), conv="cnn", **common)
+    elif name == "convkan":
+        model = kf.models.ConvNet(channels=cfg.channels, conv="kan", **common)
+    else:
+        model = kf.models.ConvNet(channels=cfg.channels, conv="skan", spaces=cfg.spaces, **common)
+    kw = dict(batch_size=cfg.batch_size, seed=seed, quiet=quiet)
+    if name != "sconvkan":
+        return model, kf.train.train_classifier(model, train, test, _optimizer(cfg, cfg.epochs),
+                                                epochs=cfg.epochs, desc=name, **kw)  # fmt: skip
+    first = max(1, cfg.epochs // 2)
+    r1 = kf.train.train_classifier(model, train, test, _optimizer(cfg, first), epochs=first,
+                                   desc="sconvkan mixed", **kw)  # fmt: skip
+    selected, variables = kf.models.select_conv(model, r1.variables)
+    second = max(1, cfg.epochs - first)
+    r2 = kf.train.train_classifier(selected, train, test, _optimizer(cfg, second), epochs=second,
+                                   variables=variables, desc="sconvkan selected", **kw)  # fmt: skip
+    r2.epoch_time_s = (r1.epoch_time_s * first + r2.epoch_time_s * second) / (first + second)
+    return selected, r2
+
+
+def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
+    """Trains every model on every data set; returns the table."""
+    for m in cfg.models:
+        if m not in MODELS:
+            raise ValueError(f"unknown model {m!r}; expected one of {MODELS}")
+    results: dict[str, dict] = {}
+    chosen: dict[str, list] = {}
+    for ds in cfg.datasets:
+        train = kf.data.image_source(ds, "train")
+        test = kf.data.image_source(ds, "test")
+        probe = kf.models.ConvNet(train.num_classes, channels=cfg.channels, conv="kan")
+        shapes = jax.eval_shape(probe.init, jax.random.key(0),
+                                np.zeros((1, *train.image_shape), np.float32))  # fmt: skip
+        cnn_c = cnn_width(kf.count_params(shapes["params"]), train.image_shape[-1],
+                          train.num_classes)  # fmt: skip
+        results[ds] = {}
+        for name in cfg.models:
+            runs = []
+            for seed in cfg.seeds:
+                model, r = _run_model(name, cfg, train, test, seed, quiet, cnn_c)
+                runs.append(r)
+                if name == "sconvkan":
+                    pool = resolve_spaces(cfg.spaces)
+                    labels = [[pool[s].label for s in sel] for sel in model.selections]
+                    chosen.setdefault(ds, []).append(labels)
+                if not quiet:
+                    print(f"  {ds} {name} seed {seed}: test accuracy {r.test_accuracy:.4f}")
+            acc = np.array([r.test_accuracy for r in runs])
+            results[ds][name] = {
+                "accuracy": acc.tolist(),
+                "accuracy_mean": float(acc.mean()),
+                "accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
+                "params": runs[0].params,
+                "epoch_time_s": float(np.mean([r.epoch_time_s for r in runs])),
+            }
+            jax.clear_caches()
+    rows = [[ds, name, f"{100 * r['accuracy_mean']:.2f} ± {100 * r['accuracy_std']:.2f}",
+             f"{r['params']:,}", f"{r['epoch_time_s']:.2f}"]
+            for ds, by in results.items() for name, r in by.items()]  # fmt: skip
+    table = (
+        f"## S-ConvKAN image classification (channels {list(cfg.channels)}, {cfg.epochs} "
+        f"epochs, batch {cfg.batch_size}, Adam {cfg.learning_rate:g} cosine, seeds "
+        f"{list(cfg.seeds)})\n\n"
+        + markdown_table(
+            ["data", "model", "test acc. % (mean ± std)", "params", "s / epoch"], rows
+        )  # fmt: skip
+        + "\nS-ConvKAN parameters are counted after selection. The paper's tables are not "
+        "public.\n"
+    )
+    metrics = {"config": dataclasses.asdict(cfg), "results": results, "chosen_spaces": chosen}
+    with open(os.path.join(out_dir, "chosen_spaces.txt"), "w") as f:
+        for ds, runs in chosen.items():
+            for i, labels in enumerate(runs):
+                f.write(f"{ds} seed-run {i}: {labels}\n")
+    return Report(metrics=metrics, table=table)
