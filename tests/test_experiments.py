@@ -112,13 +112,13 @@ def test_af_kan_mnist_rejects_unknown_model(tmp_path, capsys):
 def test_run_activation_zoo_writes_results(tmp_path):
     out = tmp_path / "zoo"
     args = ["run", "activation_zoo", "--quiet", "--out", str(out), "models=mlp,vit",
-            "activations=relu,dice", "epochs=2", "seeds=0,"]  # fmt: skip
+            "activations=relu,", "epochs=2", "seeds=0,"]  # fmt: skip
     assert cli.main(args) == 0
     res = json.loads((out / "metrics.json").read_text())["results"]
-    assert set(res) == {"mlp", "vit"} and set(res["mlp"]) == {"relu", "dice"}
+    assert set(res) == {"mlp", "vit"} and set(res["mlp"]) == {"relu"}
     assert res["mlp"]["relu"]["params"] == 64 * 128 + 128 + 128 * 128 + 128 + 128 * 10 + 10
     assert 0.0 < res["mlp"]["relu"]["density"]["act_0"] < 1.0  # relu zeroes some units
-    assert res["mlp"]["dice"]["accuracy_mean"] > 0.5
+    assert res["vit"]["relu"]["accuracy_mean"] > 0.2  # learning (chance is 0.1) after 2 epochs
     assert (out / "shapes.png").stat().st_size > 0
 
 
@@ -181,12 +181,17 @@ def test_run_skan_function_fitting_writes_results(tmp_path):
 def test_run_skan_image_classification_writes_results(tmp_path):
     out = tmp_path / "sconv"
     args = ["run", "skan_image_classification", "--quiet", "--out", str(out), "epochs=2",
-            "channels=4,8", "spaces=bspline,chebyshev", "seeds=0,"]  # fmt: skip
+            "channels=4,8", "spaces=bspline,chebyshev", "seeds=0,",
+            "models=cnn,sconvkan"]  # fmt: skip
     assert cli.main(args) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     res = metrics["results"]["digits"]
-    assert set(res) == {"cnn", "convkan", "sconvkan"}
+    assert set(res) == {"cnn", "sconvkan"}
     # the CNN is sized to the ConvKAN's parameter count
-    assert abs(res["cnn"]["params"] - res["convkan"]["params"]) < 0.2 * res["convkan"]["params"]
+    convkan = kf.models.ConvNet(10, channels=(4, 8), conv="kan")
+    n_kan = kf.count_params(
+        jax.eval_shape(convkan.init, jax.random.key(0), jnp.zeros((1, 8, 8, 1)))
+    )
+    assert abs(res["cnn"]["params"] - n_kan) < 0.2 * n_kan
     labels = metrics["chosen_spaces"]["digits"][0]
     assert [len(layer) for layer in labels] == [4, 8]
