@@ -23,6 +23,20 @@ def rmse(pred, target) -> jnp.ndarray:
     return jnp.sqrt(jnp.mean((pred - target) ** 2))
 
 
+def _check_label_smoothing(label_smoothing: float) -> None:
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
+
+
+def _apply(model: nn.Module, params, model_state: dict, x, kwargs: dict):
+    """``(output, new_model_state | None)``; ``batch_stats``, when present, are updated."""
+    variables = {"params": params, **model_state}
+    if "batch_stats" in model_state:
+        out, upd = model.apply(variables, x, mutable=["batch_stats"], **kwargs)
+        return out, {**model_state, **upd}
+    return model.apply(variables, x, **kwargs), None
+
+
 def supervised_loss(
     model: nn.Module,
     loss: str = "mse",
@@ -44,19 +58,12 @@ def supervised_loss(
     """
     if loss not in ("mse", "cross_entropy"):
         raise ValueError(f"loss must be 'mse' or 'cross_entropy', got {loss!r}")
-    if not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
+    _check_label_smoothing(label_smoothing)
     kwargs = dict(apply_kwargs or {})
 
     def loss_fn(params, model_state, batch, rng):
         del rng
-        variables = {"params": params, **model_state}
-        new_state = None
-        if "batch_stats" in model_state:
-            pred, upd = model.apply(variables, batch[x_key], mutable=["batch_stats"], **kwargs)
-            new_state = {**model_state, **upd}
-        else:
-            pred = model.apply(variables, batch[x_key], **kwargs)
+        pred, new_state = _apply(model, params, model_state, batch[x_key], kwargs)
         target = batch[y_key]
         if loss == "mse":
             mse = jnp.mean((pred - target.reshape(pred.shape)) ** 2)
@@ -95,8 +102,7 @@ def image_classification_loss(
     """
     from kanflow.data import augment
 
-    if not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
+    _check_label_smoothing(label_smoothing)
     kwargs = dict(apply_kwargs or {})
 
     def loss_fn(params, model_state, batch, rng):
@@ -104,17 +110,11 @@ def image_classification_loss(
         k_ra, k_mix = jax.random.split(rng)
         if rand_augment is not None:
             images = augment.rand_augment(k_ra, images, *rand_augment)
-        variables = {"params": params, **model_state}
         targets = optax.smooth_labels(jax.nn.one_hot(labels, num_classes), label_smoothing)
         images, targets = augment.mixup_cutmix(
             k_mix, images, targets, mixup_alpha, cutmix_alpha, switch_prob
         )
-        new_state = None
-        if "batch_stats" in model_state:
-            logits, upd = model.apply(variables, images, mutable=["batch_stats"], **kwargs)
-            new_state = {**model_state, **upd}
-        else:
-            logits = model.apply(variables, images, **kwargs)
+        logits, new_state = _apply(model, params, model_state, images, kwargs)
         loss = optax.softmax_cross_entropy(logits, targets).mean()
         aux = {"accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
         if new_state is not None:
