@@ -63,6 +63,13 @@ def _check_images(x: Array, what: str, expected_c: int | None) -> None:
         )
 
 
+def _receptive_fields(conv: nn.Module, x: Array, what: str, n_in: int | None) -> Array:
+    """Checks ``x`` against the built layer (``n_in`` edge inputs, if built); its patches."""
+    k, s = _pair(conv.kernel_size, "kernel_size"), _pair(conv.strides, "strides")
+    _check_images(x, what, None if n_in is None else n_in // (k[0] * k[1]))
+    return extract_patches(x, k, s, conv.padding)
+
+
 class KANConv(nn.Module):
     """KAN convolution. ``[B, H, W, C] -> [B, H', W', features]``.
 
@@ -88,12 +95,10 @@ class KANConv(nn.Module):
 
     @nn.compact
     def __call__(self, x: Array) -> Array:
-        k, s = _pair(self.kernel_size, "kernel_size"), _pair(self.strides, "strides")
-        expected = None
+        n_in = None
         if self.has_variable("params", "kan"):
-            expected = self.variables["params"]["kan"]["coef"].shape[0] // (k[0] * k[1])
-        _check_images(x, "KANConv", expected)
-        patches = extract_patches(x, k, s, self.padding)
+            n_in = self.variables["params"]["kan"]["coef"].shape[0]
+        patches = _receptive_fields(self, x, "KANConv", n_in)
         layer = KANLayer(self.features, self.basis, self.grid_size, self.order, self.grid_range,
                          self.base_activation, param_dtype=self.param_dtype,
                          name="kan")  # fmt: skip
@@ -121,14 +126,11 @@ class SKANConv(nn.Module):
 
     @nn.compact
     def __call__(self, x: Array) -> Array:
-        k, s = _pair(self.kernel_size, "kernel_size"), _pair(self.strides, "strides")
-        expected = None
+        n_in = None
         if self.has_variable("params", "skan"):
             p = self.variables["params"]["skan"]
             n_in = next(v for name, v in p.items() if name.startswith("coef_")).shape[0]
-            expected = n_in // (k[0] * k[1])
-        _check_images(x, "SKANConv", expected)
-        patches = extract_patches(x, k, s, self.padding)
+        patches = _receptive_fields(self, x, "SKANConv", n_in)
         layer = SKANLayer(self.features, self.spaces, self.selection, self.base_activation,
                           param_dtype=self.param_dtype, name="skan")  # fmt: skip
         return layer(patches)
