@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import kanflow as kf
-from experiments.runner import Report, markdown_table
+from experiments.runner import Report, markdown_table, mean_std
 
 NAME = "activation_zoo"
 DESCRIPTION = "CRReLU, series, Dice, EvoNorm-B0/S0 vs ReLU/GELU in an MLP and a tiny ViT (digits)"
@@ -169,10 +169,11 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                 if not quiet:
                     print(f"  {model_name} {act} seed {seed}: test accuracy {r.test_accuracy:.4f}")
             acc = np.array([r.test_accuracy for r in runs])
+            mean, std = mean_std(acc)
             row = {
                 "accuracy": acc.tolist(),
-                "accuracy_mean": float(acc.mean()),
-                "accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
+                "accuracy_mean": mean,
+                "accuracy_std": std,
                 "params": runs[0].params,
                 "epoch_time_s": float(np.mean([r.epoch_time_s for r in runs])),
             }

@@ -47,7 +47,7 @@ import numpy as np
 import optax
 
 import kanflow as kf
-from experiments.runner import Report, markdown_table
+from experiments.runner import Report, markdown_table, mean_std
 
 NAME = "af_kan_mnist"
 DESCRIPTION = "AF-KAN vs MLP, ReLU-KAN and B-spline KAN on MNIST/Fashion-MNIST (digits built in)"
@@ -178,13 +178,14 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                 if not quiet:
                     print(f"  {ds} {name} seed {seed}: test accuracy {r.test_accuracy:.4f}")
             acc = np.array([r.test_accuracy for r in runs])
+            mean, std = mean_std(acc)
             results[ds][name] = {
                 "widths": list(widths),
                 "epochs": epochs,
                 "lr_decay_per_epoch": decay,
                 "accuracy": acc.tolist(),
-                "accuracy_mean": float(acc.mean()),
-                "accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
+                "accuracy_mean": mean,
+                "accuracy_std": std,
                 "params": runs[0].params,
                 "flops": runs[0].flops,
                 "epoch_time_s": float(np.mean([r.epoch_time_s for r in runs])),

@@ -41,7 +41,7 @@ import numpy as np
 import optax
 
 import kanflow as kf
-from experiments.runner import Report, markdown_table
+from experiments.runner import Report, markdown_table, mean_std
 
 NAME = "karat_vit"
 DESCRIPTION = "Softmax vs Fourier-KArAt (blockwise/universal) ViTs; Table 1 of the KArAt paper"
@@ -203,11 +203,12 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         if probe is not None:
             maps[attention] = _attention_maps(model, runs[0].variables, probe["image"][0])
         acc = np.array([r.test_accuracy for r in runs])
+        mean, std = mean_std(acc)
         paper = PAPER.get((cfg.dataset, cfg.size))
         results[attention] = {
             "accuracy": acc.tolist(),
-            "accuracy_mean": float(acc.mean()),
-            "accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
+            "accuracy_mean": mean,
+            "accuracy_std": std,
             "params": runs[0].params,
             "flops": runs[0].flops,
             "epoch_time_s": float(np.mean([r.epoch_time_s for r in runs])),

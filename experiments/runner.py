@@ -16,7 +16,7 @@ import typing
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["Report", "apply_overrides", "markdown_table", "run", "fmt"]
+__all__ = ["Report", "apply_overrides", "markdown_table", "mean_std", "run", "fmt"]
 
 
 @dataclasses.dataclass
@@ -74,6 +74,14 @@ def fmt(value: float | None, digits: int = 2) -> str:
     if value is None:
         return "—"
     return f"{value:.{digits}e}"
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value) over seeds."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=np.float64)
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import kanflow as kf
-from experiments.runner import Report, fmt, markdown_table
+from experiments.runner import Report, fmt, markdown_table, mean_std
 from kanflow.models import skan
 
 NAME = "skan_function_fitting"
@@ -165,15 +165,16 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                         lab for layer in skan.chosen_spaces(model) for lab in layer
                     )
             r = np.array(rmses)
+            mean, std = mean_std(r)
             results[tname][name] = {
                 "hidden": h,
                 "params": int(np.mean(params)),
                 "test_rmse": rmses,
-                "test_rmse_mean": float(r.mean()),
-                "test_rmse_std": float(r.std(ddof=1)) if len(r) > 1 else 0.0,
+                "test_rmse_mean": mean,
+                "test_rmse_std": std,
             }
             if not quiet:
-                print(f"  {tname} {name} (h={h}): test RMSE {r.mean():.3e}")
+                print(f"  {tname} {name} (h={h}): test RMSE {mean:.3e}")
         jax.clear_caches()
     _plot(results, chosen, os.path.join(out_dir, "skan_fitting.png"))
     wins = beats_mlp = 0

@@ -36,7 +36,7 @@ import jax
 import numpy as np
 
 import kanflow as kf
-from experiments.runner import Report, markdown_table
+from experiments.runner import Report, markdown_table, mean_std
 from kanflow.layers.skan import resolve_spaces
 
 NAME = "skan_image_classification"
@@ -142,10 +142,11 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                 if not quiet:
                     print(f"  {ds} {name} seed {seed}: test accuracy {r.test_accuracy:.4f}")
             acc = np.array([r.test_accuracy for r in runs])
+            mean, std = mean_std(acc)
             results[ds][name] = {
                 "accuracy": acc.tolist(),
-                "accuracy_mean": float(acc.mean()),
-                "accuracy_std": float(acc.std(ddof=1)) if len(acc) > 1 else 0.0,
+                "accuracy_mean": mean,
+                "accuracy_std": std,
                 "params": runs[0].params,
                 "epoch_time_s": float(np.mean([r.epoch_time_s for r in runs])),
             }
