@@ -6,8 +6,8 @@ Forward + backward (gradient of ``sum(y)`` with respect to inputs and every
 parameter), float32, for ``width -> width`` layers:
 
 * ``KANLayer``: B-spline G5 k3 (the baseline, ratio 1),
-* ``SKANLayer mixed``: all ten spaces of the default pool, every node mixing them,
-* ``SKANLayer selected, 10 spaces used``: nodes spread evenly over the pool
+* ``SKANLayer mixed``: all twelve spaces of the default pool, every node mixing them,
+* ``SKANLayer selected, all spaces used``: nodes spread evenly over the pool
   (every basis is still evaluated once, each node has one space's columns),
 * ``SKANLayer selected, 1 space used``: every node chose the B-spline.
 
@@ -41,8 +41,10 @@ def main(argv=None) -> None:
     mixed = kf.layers.SKANLayer(a.width)
     layers = {
         "KANLayer (B-spline G5 k3)": kf.layers.KANLayer(a.width),
-        "SKANLayer mixed (10 spaces)": mixed,
-        "SKANLayer selected, 10 spaces used": kf.layers.SKANLayer(a.width, selection=spread),
+        f"SKANLayer mixed ({len(pool)} spaces)": mixed,
+        f"SKANLayer selected, {len(pool)} spaces used": kf.layers.SKANLayer(
+            a.width, selection=spread
+        ),
         "SKANLayer selected, 1 space used": kf.layers.SKANLayer(a.width, selection=(0,) * a.width),
     }
     base = None

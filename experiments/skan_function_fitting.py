@@ -17,7 +17,8 @@ to come closest to ``P``, the actual counts are in the table):
 * ``mlp``: SiLU MLP with two hidden layers;
 * ``kan_<space>``: a KAN over one space of the S-KAN pool
   (:data:`kanflow.layers.DEFAULT_SPACES`: B-spline G5 k3, Gaussian RBF,
-  RSWAF, Chebyshev 4, Gram 3, Jacobi 4, Mexican hat, Morlet, DoG, ReLU-KAN);
+  RSWAF, Chebyshev 4, Gram 3, Jacobi 4, Mexican hat, Morlet, DoG, Meyer, Shannon,
+  ReLU-KAN);
 * ``skan``: S-KAN over the whole pool, trained by
   :func:`kanflow.train.fit_skan` (mixed, then selective, then pruned; its
   ``h`` is sized for the *selected* model, which is what is counted).

@@ -144,6 +144,37 @@ def test_local_bases_closed_forms(x64):
         )
 
 
+def _meyer_ref(t: float) -> float:
+    """Wav-KAN's Meyer construction, one point at a time."""
+    v = abs(t)
+    if v >= 1:
+        return 0.0
+    if v <= 0.5:
+        return np.sin(np.pi * v)
+    s = 2 * v - 1
+    nu = 35 * s**4 - 84 * s**5 + 70 * s**6 - 20 * s**7
+    return np.sin(np.pi * v) * np.cos(np.pi / 2 * nu)
+
+
+def test_meyer_and_shannon_wavelets(x64):
+    x = RNG.uniform(-1.5, 1.5, (40, 3))
+    c = np.linspace(-1, 1, 5)
+    h = 0.4
+    t = (x[..., None] - c) / h
+    got = np.asarray(kf.basis.meyer(jnp.asarray(x), jnp.asarray(c), h))
+    np.testing.assert_allclose(got, np.vectorize(_meyer_ref)(t), atol=1e-12)
+    assert np.all(got[np.abs(t) >= 1] == 0)  # compact support
+    got = np.asarray(kf.basis.shannon(jnp.asarray(x), jnp.asarray(c), h))
+    np.testing.assert_allclose(got, (np.sin(2 * np.pi * t) - np.sin(np.pi * t)) / (np.pi * t),
+                               atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(kf.basis.shannon(jnp.asarray(c), jnp.asarray(c), h).diagonal(), 1.0)
+    # Shannon: band-pass spectrum, 1 on pi <= |w| <= 2 pi, else 0 (trapezoid on a long grid)
+    u = np.linspace(-400, 400, 800_001)
+    psi = np.asarray(kf.basis.shannon(jnp.asarray(u), jnp.zeros(1), 1.0))[:, 0]
+    for w, want in [(0.5 * np.pi, 0.0), (1.5 * np.pi, 1.0), (3.0 * np.pi, 0.0)]:
+        assert abs(np.trapezoid(psi * np.cos(w * u), u) - want) < 1e-2, w
+
+
 def test_relu_kan_bump(x64):
     s, e = kf.basis.relu_kan_grid(4, 2, (-1.0, 1.0))
     np.testing.assert_allclose(s, -1 + 0.5 * np.arange(-2, 4))

@@ -11,9 +11,11 @@ from kanflow.basis.local import (
     dog,
     gaussian_rbf,
     mexican_hat,
+    meyer,
     morlet,
     relu_kan,
     rswaf,
+    shannon,
     uniform_centers,
 )
 from kanflow.basis.periodic import fourier
@@ -33,6 +35,7 @@ __all__ = [
     "gram",
     "jacobi",
     "legendre",
+    "meyer",
     "mexican_hat",
     "morlet",
     "names",
@@ -40,6 +43,7 @@ __all__ = [
     "relu_kan",
     "relu_kan_grid",
     "rswaf",
+    "shannon",
     "uniform_centers",
     "uniform_knots",
 ]

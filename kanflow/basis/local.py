@@ -8,7 +8,16 @@ Each takes points ``[...]`` and a centre bank ``[C]`` (or broadcastable
 * Wavelets (Wav-KAN), as translated copies ``psi((x - c) / h)`` of a mother
   wavelet: Mexican hat ``2 / (sqrt(3) pi^(1/4)) (1 - t^2) exp(-t^2 / 2)``,
   Morlet ``cos(omega0 t) exp(-t^2 / 2)`` (``omega0 = 5``), and the derivative
-  of Gaussian ``-d/dt exp(-t^2 / 2) = t exp(-t^2 / 2)``.
+  of Gaussian ``-d/dt exp(-t^2 / 2) = t exp(-t^2 / 2)``; Meyer, in Wav-KAN's
+  time-domain construction ``sin(pi |t|) a(|t|)`` with the Meyer transition
+  ``a(v) = 1`` for ``v <= 1/2``, ``cos(pi/2 nu(2v - 1))`` for ``1/2 < v < 1``,
+  ``0`` for ``v >= 1`` and ``nu(s) = s^4 (35 - 84 s + 70 s^2 - 20 s^3)``
+  (compact support ``[-1, 1]``; the true Meyer wavelet is defined in the
+  frequency domain and has no closed form in time); and the real Shannon
+  wavelet ``2 sinc(2t) - sinc(t)`` (``sinc(u) = sin(pi u) / (pi u)``: the
+  ideal band-pass on ``pi <= |omega| <= 2 pi``; Wav-KAN instead multiplies
+  ``sinc(t / pi)`` by a Hamming window laid over the *input-feature* axis,
+  which is not a function of ``t``, so we use the textbook wavelet).
 * ReLU-KAN (Qiu et al. 2024): ``(relu(e - x) relu(x - s))^2 * 16 / (e - s)^4``,
   a bump on ``[s, e]`` with peak 1 at the midpoint.
 * AF-KAN (Ta et al. 2025), ReLU-KAN with any activation ``f`` and any
@@ -33,6 +42,8 @@ __all__ = [
     "mexican_hat",
     "morlet",
     "dog",
+    "meyer",
+    "shannon",
     "af_kan",
     "COMBINATIONS",
     "relu_kan",
@@ -86,6 +97,27 @@ def dog(x: ArrayLike, centers: ArrayLike, width: ArrayLike) -> Array:
     """Derivative-of-Gaussian wavelet ``t exp(-t^2 / 2)``. ``[...] -> [..., C]``."""
     t = _scaled(x, centers, width)
     return t * jnp.exp(-(t**2) / 2)
+
+
+def _meyer_nu(s: Array) -> Array:
+    return s**4 * (35 - 84 * s + 70 * s**2 - 20 * s**3)
+
+
+def meyer(x: ArrayLike, centers: ArrayLike, width: ArrayLike) -> Array:
+    """Meyer-type wavelet ``sin(pi |t|) a(|t|)`` (Wav-KAN), zero for ``|t| >= 1``.
+
+    ``[...] -> [..., C]``.
+    """
+    v = jnp.abs(_scaled(x, centers, width))
+    # clip keeps nu's argument in [0, 1] so the unused branches stay finite
+    ramp = jnp.cos(0.5 * math.pi * _meyer_nu(jnp.clip(2 * v - 1, 0.0, 1.0)))
+    return jnp.sin(math.pi * v) * jnp.where(v <= 0.5, 1.0, jnp.where(v >= 1, 0.0, ramp))
+
+
+def shannon(x: ArrayLike, centers: ArrayLike, width: ArrayLike) -> Array:
+    """Real Shannon wavelet ``2 sinc(2t) - sinc(t)``. ``[...] -> [..., C]``."""
+    t = _scaled(x, centers, width)
+    return 2 * jnp.sinc(2 * t) - jnp.sinc(t)
 
 
 def relu_kan(x: ArrayLike, starts: ArrayLike, ends: ArrayLike) -> Array:

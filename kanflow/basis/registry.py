@@ -18,6 +18,8 @@ rswaf           ``grid_size`` centres        as rbf (faster-kan)
 mexican_hat     ``grid_size`` centres        as rbf (Wav-KAN mother wavelets)
 morlet          ``grid_size`` centres        as rbf
 dog             ``grid_size`` centres        as rbf
+meyer           ``grid_size`` centres        as rbf (Wav-KAN's Meyer construction)
+shannon         ``grid_size`` centres        as rbf (real Shannon wavelet)
 relu_kan        ``grid_size + order``        bumps ``s_i = lo + i h``, ``i = -k .. G-1``,
                                              ``e_i = s_i + (k + 1) h``, ``h = (hi-lo)/G``
 ==============  ==========================  ====================================
@@ -149,6 +151,8 @@ register(_centre_spec("rswaf", _local.rswaf, "reflectional switch 1 - tanh^2 (fa
 register(_centre_spec("mexican_hat", _local.mexican_hat, "Mexican-hat wavelets (Wav-KAN)"))
 register(_centre_spec("morlet", _local.morlet, "Morlet wavelets (Wav-KAN)"))
 register(_centre_spec("dog", _local.dog, "derivative-of-Gaussian wavelets (Wav-KAN)"))
+register(_centre_spec("meyer", _local.meyer, "Meyer-type wavelets, support [-1, 1] (Wav-KAN)"))
+register(_centre_spec("shannon", _local.shannon, "real Shannon wavelets 2 sinc(2t) - sinc(t)"))
 
 
 def relu_kan_grid(grid_size: int, order: int, grid_range: GridRange) -> tuple[Array, Array]:

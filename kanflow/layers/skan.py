@@ -20,8 +20,8 @@ some node uses it); (3) pruning of hidden nodes whose edges are all
 negligible, then fine-tuning.
 
 B-splines use a fixed uniform grid on ``grid_range`` here (no grid update).
-The pool's wavelets are the registry's Mexican hat, Morlet and DoG (Meyer and
-Shannon wavelets are not implemented).
+The pool's wavelets are the registry's Mexican hat, Morlet, DoG, Meyer and
+Shannon (see :mod:`kanflow.basis.local` for the Meyer and Shannon forms).
 """
 
 from __future__ import annotations
@@ -87,6 +87,8 @@ DEFAULT_SPACES: tuple[Space, ...] = (
     Space("mexican_hat", 8, 0),
     Space("morlet", 8, 0),
     Space("dog", 8, 0),
+    Space("meyer", 8, 0),
+    Space("shannon", 8, 0),
     Space("relu_kan", 5, 3),
 )
 _DEFAULTS = {s.basis: s for s in DEFAULT_SPACES}
