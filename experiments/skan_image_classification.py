@@ -12,18 +12,19 @@ Models (:class:`kanflow.models.ConvNet`: two 3×3 convolution blocks with
 ``channels``, 2×2 average pooling between them, global average pooling,
 linear head):
 
-* ``sconvkan``: S-ConvKAN, SKANConv blocks over ``spaces``; trained mixed for
-  half the epochs, then every output channel keeps its strongest space
-  (:func:`kanflow.models.select_conv`, the other spaces dropped) and the
-  selected network is fine-tuned for the other half. (Node pruning, S-KAN's
-  third stage, is not applied to convolutions.)
+* ``sconvkan``: S-ConvKAN, SKANConv blocks over ``spaces``, trained by
+  :func:`kanflow.train.fit_sconvkan`: mixed for half the epochs, selective
+  (every output channel keeps its strongest space, the others dropped) for a
+  quarter, then channels whose edges all fall below ``prune_threshold`` are
+  pruned and the network is fine-tuned for the last quarter.
 * ``convkan``: KANConv blocks with B-spline G5 k3 edges;
 * ``cnn``: ``flax.linen.Conv`` + ReLU blocks whose width ``(c, 2c)`` is chosen
   to match the ConvKAN's parameter count.
 
 Adam with cosine decay from ``learning_rate``, batch 64, images in
 ``[0, 1]``; test accuracy after the last epoch (mean ± std over seeds),
-parameters (S-ConvKAN: after selection) and training time per epoch.
+parameters (S-ConvKAN: after selection and pruning) and training time per
+epoch (S-ConvKAN: averaged over its stages).
 The paper's tables are not public: no figures to put beside.
 """
 
@@ -55,6 +56,7 @@ class Config:
       channels: KAN convolution widths.
       spaces: the S-ConvKAN pool (registry names, pool defaults).
       epochs, batch_size, learning_rate: training.
+      prune_threshold: S-ConvKAN stage-3 edge threshold.
       seeds: one run per seed.
     """
 
@@ -65,6 +67,7 @@ class Config:
     epochs: int = 20
     batch_size: int = 64
     learning_rate: float = 1e-2
+    prune_threshold: float = 1e-2
     seeds: tuple[int, ...] = (0, 1, 2)
 
 
@@ -103,15 +106,17 @@ def _run_model(name, cfg, train, test, seed, quiet, cnn_c):
     if name != "sconvkan":
         return model, kf.train.train_classifier(model, train, test, _optimizer(cfg, cfg.epochs),
                                                 epochs=cfg.epochs, desc=name, **kw)  # fmt: skip
-    first = max(1, cfg.epochs // 2)
-    r1 = kf.train.train_classifier(model, train, test, _optimizer(cfg, first), epochs=first,
-                                   desc="sconvkan mixed", **kw)  # fmt: skip
-    selected, variables = kf.models.select_conv(model, r1.variables)
-    second = max(1, cfg.epochs - first)
-    r2 = kf.train.train_classifier(selected, train, test, _optimizer(cfg, second), epochs=second,
-                                   variables=variables, desc="sconvkan selected", **kw)  # fmt: skip
-    r2.epoch_time_s = (r1.epoch_time_s * first + r2.epoch_time_s * second) / (first + second)
-    return selected, r2
+    mixed = max(1, cfg.epochs // 2)
+    selective = max(1, cfg.epochs // 4)
+    pruned = max(0, cfg.epochs - mixed - selective)
+    phases = kf.train.fit_sconvkan(model, train, test, epochs=(mixed, selective, pruned),
+                                   learning_rate=cfg.learning_rate, batch_size=cfg.batch_size,
+                                   prune_threshold=cfg.prune_threshold, seed=seed,
+                                   quiet=quiet)  # fmt: skip
+    res = phases[-1].result
+    epochs = (mixed, selective, pruned)[: len(phases)]
+    res.epoch_time_s = float(np.average([p.result.epoch_time_s for p in phases], weights=epochs))
+    return phases[-1].model, res
 
 
 def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
@@ -121,6 +126,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
             raise ValueError(f"unknown model {m!r}; expected one of {MODELS}")
     results: dict[str, dict] = {}
     chosen: dict[str, list] = {}
+    kept: dict[str, list] = {}
     for ds in cfg.datasets:
         train = kf.data.image_source(ds, "train")
         test = kf.data.image_source(ds, "test")
@@ -139,6 +145,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                     pool = resolve_spaces(cfg.spaces)
                     labels = [[pool[s].label for s in sel] for sel in model.selections]
                     chosen.setdefault(ds, []).append(labels)
+                    kept.setdefault(ds, []).append(list(model.channels))
                 if not quiet:
                     print(f"  {ds} {name} seed {seed}: test accuracy {r.test_accuracy:.4f}")
             acc = np.array([r.test_accuracy for r in runs])
@@ -161,10 +168,11 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         + markdown_table(
             ["data", "model", "test acc. % (mean ± std)", "params", "s / epoch"], rows
         )  # fmt: skip
-        + "\nS-ConvKAN parameters are counted after selection. The paper's tables are not "
-        "public.\n"
+        + f"\nS-ConvKAN parameters are counted after selection and pruning (channels kept per "
+        f"run: {kept}). The paper's tables are not public.\n"
     )
-    metrics = {"config": dataclasses.asdict(cfg), "results": results, "chosen_spaces": chosen}
+    metrics = {"config": dataclasses.asdict(cfg), "results": results, "chosen_spaces": chosen,
+               "sconvkan_channels": kept}  # fmt: skip
     with open(os.path.join(out_dir, "chosen_spaces.txt"), "w") as f:
         for ds, runs in chosen.items():
             for i, labels in enumerate(runs):

@@ -67,22 +67,37 @@ def test_skan_conv_matches_naive_loop(x64):
                                rtol=1e-10, atol=1e-12)  # fmt: skip
 
 
-@pytest.mark.parametrize("conv", ["cnn", "kan", "skan"])
+@pytest.mark.parametrize("conv", ["cnn", "kan"])
 def test_convnets_learn_digits(conv):
     train = kf.data.image_source("digits", "train")
     test = kf.data.image_source("digits", "test")
-    spaces = ("bspline", "chebyshev", "rbf")
-    model = kf.models.ConvNet(10, channels=(8, 16), conv=conv, spaces=spaces)
+    model = kf.models.ConvNet(10, channels=(8, 16), conv=conv)
     res = kf.train.train_classifier(model, train, test, kf.train.make_optimizer("adam", 1e-2),
                                     epochs=12, batch_size=64, quiet=True)  # fmt: skip
     assert res.test_accuracy > 0.6, (conv, res.test_accuracy)
-    if conv == "skan":
-        selected, v = kf.models.select_conv(model, res.variables)
-        assert all(len(s) == c for s, c in zip(selected.selections, (8, 16), strict=True))
-        assert not any("select_logits" in p["skan"] for k, p in v["params"].items()
-                       if k.startswith("conv_"))  # fmt: skip
-        acc = kf.train.evaluate_accuracy(selected, v, test)
-        assert acc > 0.3  # selection keeps a working network before fine-tuning
+
+
+def test_sconvkan_schedule_learns_digits():
+    train = kf.data.image_source("digits", "train")
+    test = kf.data.image_source("digits", "test")
+    model = kf.models.ConvNet(10, channels=(8, 16), conv="skan",
+                              spaces=("bspline", "chebyshev", "rbf"))  # fmt: skip
+    phases = kf.train.fit_sconvkan(model, train, test, epochs=(8, 2, 2), prune_threshold=0.05,
+                                   quiet=True)  # fmt: skip
+    assert [p.stage for p in phases] == ["mixed", "selective", "pruned"]
+    mixed, selected, pruned = phases
+    assert all(len(s) == c for s, c in zip(selected.model.selections, (8, 16), strict=True))
+    params = selected.result.variables["params"]
+    assert not any("select_logits" in params[f"conv_{i}"]["skan"] for i in range(2))
+    assert selected.result.params < mixed.result.params  # unselected spaces dropped
+    assert pruned.result.params <= selected.result.params
+    assert all(c <= c0 for c, c0 in zip(pruned.model.channels, (8, 16), strict=True))
+    accs = [p.result.test_accuracy for p in phases]
+    assert accs[-1] > 0.45 and accs[-1] > accs[0], accs  # chance: 0.1
+    with pytest.raises(ValueError, match="mixing S-ConvKAN"):
+        kf.train.fit_sconvkan(selected.model, train, test)
+    with pytest.raises(ValueError, match="epochs must be three ints"):
+        kf.train.fit_sconvkan(model, train, test, epochs=(0, 1, 1))
 
 
 def test_conv_errors():
@@ -96,3 +111,51 @@ def test_conv_errors():
         kf.layers.KANConv(4, 3, padding="FULL").init(jax.random.key(0), jnp.zeros((1, 8, 8, 1)))
     with pytest.raises(ValueError, match="conv must be one of"):
         kf.models.ConvNet(10, conv="transformer")
+
+
+def _zero_node(layer, params, j):
+    """Zeroes every edge into node ``j`` of a selected SKANLayer's params."""
+    for s, nodes in layer.groups().items():
+        if j in nodes:
+            col = list(nodes).index(j)
+            params[f"coef_{s}"] = params[f"coef_{s}"].at[..., col].set(0.0)
+    params["scale_base"] = params["scale_base"].at[:, j].set(0.0)
+
+
+def test_prune_conv_drops_dead_channels_without_changing_the_function(x64):
+    pool = ("chebyshev", "rbf", "relu_kan")
+    model = kf.models.ConvNet(3, channels=(4, 5), conv="skan", spaces=pool, norm=False,
+                              param_dtype=jnp.float64)  # fmt: skip
+    x = np.random.default_rng(0).uniform(0, 1, (6, 6, 6, 2))
+    v = jax.jit(model.init)(jax.random.key(0), x)
+    logits = jax.random.normal(jax.random.key(1), (3, 4))
+    v["params"]["conv_0"]["skan"]["select_logits"] = logits  # a mixed selection
+    model, v = kf.models.select_conv(model, v)
+    assert len(set(model.selections[0])) > 1
+    p = jax.tree.map(lambda a: a, v["params"])
+    layer0 = kf.layers.SKANLayer(4, pool, model.selections[0])
+    layer1 = kf.layers.SKANLayer(5, pool, model.selections[1])
+    _zero_node(layer0, p["conv_0"]["skan"], 1)  # channel 1 of block 0: nothing in ...
+    for k, a in p["conv_1"]["skan"].items():  # ... and nothing out (its 9 patch rows)
+        p["conv_1"]["skan"][k] = a.at[9:18].set(0.0)
+    _zero_node(layer1, p["conv_1"]["skan"], 3)  # channel 3 of block 1: nothing in ...
+    p["head"]["kernel"] = p["head"]["kernel"].at[3].set(0.0)  # ... and nothing to the head
+    v = {"params": p}
+    pruned, pv = kf.models.prune_conv(model, v, x, threshold=1e-9)
+    assert pruned.channels == (3, 4)
+    assert pruned.selections[0] == tuple(model.selections[0][j] for j in (0, 2, 3))
+    np.testing.assert_allclose(jax.jit(pruned.apply)(pv, x), jax.jit(model.apply)(v, x),
+                               rtol=1e-10, atol=1e-12)  # fmt: skip
+    # per-channel parameter counts: in*9*(n_s) coefficients + in*9 base scales per kept channel
+    removed = kf.count_params(v["params"]) - kf.count_params(pv["params"])
+    n = {s: kf.layers.skan.resolve_spaces((s,))[0].num_basis() for s in pool}
+    sel0, sel1 = model.selections
+    want = 2 * 9 * (n[pool[sel0[1]]] + 1)  # block 0 channel 1
+    want += 9 * sum(n[pool[sel1[o]]] + 1 for o in range(5))  # its rows in block 1
+    want += (4 - 1) * 9 * (n[pool[sel1[3]]] + 1) + 3  # block 1 channel 3 (3 kept inputs) + head
+    assert removed == want
+    # a threshold nothing falls under keeps every channel
+    same, sv = kf.models.prune_conv(model, v, x, threshold=-1.0)
+    assert same.channels == (4, 5)
+    with pytest.raises(ValueError, match="selected S-ConvKAN"):
+        kf.models.prune_conv(kf.models.ConvNet(3, conv="skan", spaces=pool), v, x)

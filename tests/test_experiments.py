@@ -180,7 +180,7 @@ def test_run_skan_function_fitting_writes_results(tmp_path):
 
 def test_run_skan_image_classification_writes_results(tmp_path):
     out = tmp_path / "sconv"
-    args = ["run", "skan_image_classification", "--quiet", "--out", str(out), "epochs=2",
+    args = ["run", "skan_image_classification", "--quiet", "--out", str(out), "epochs=3",
             "channels=4,8", "spaces=bspline,chebyshev", "seeds=0,",
             "models=cnn,sconvkan"]  # fmt: skip
     assert cli.main(args) == 0
@@ -194,4 +194,7 @@ def test_run_skan_image_classification_writes_results(tmp_path):
     )
     assert abs(res["cnn"]["params"] - n_kan) < 0.2 * n_kan
     labels = metrics["chosen_spaces"]["digits"][0]
-    assert [len(layer) for layer in labels] == [4, 8]
+    kept = metrics["sconvkan_channels"]["digits"][0]  # after pruning (3 epochs: one per stage)
+    assert [len(layer) for layer in labels] == kept and all(
+        1 <= k <= c for k, c in zip(kept, [4, 8], strict=True)
+    )

@@ -68,6 +68,27 @@ def test_selection_keeps_the_dominant_term_and_drops_the_rest(x64):
     assert kf.count_params(new_p) == sum(3 * n[int(s)] for s in sel) + 3 * 5
 
 
+def test_keep_nodes_and_inputs_restrict_a_selected_layer(x64):
+    layer = kf.layers.SKANLayer(5, spaces=POOL, selection=(1, 0, 1, 1, 0), param_dtype=jnp.float64)
+    x = np.random.default_rng(2).uniform(-1, 1, (7, 3))
+    p = _perturbed_init(layer, x)
+    full = np.asarray(jax.jit(layer.apply)({"params": p}, x))
+    keep = [3, 0, 2]  # out of order, space 0 kept only through node 0
+    small, sp = kf.layers.keep_nodes(layer, p, keep)
+    assert small.selection == (1, 1, 1) and "coef_0" not in sp
+    np.testing.assert_allclose(jax.jit(small.apply)({"params": sp}, x), full[:, keep], rtol=1e-12)
+    sub = kf.layers.keep_inputs(p, [2, 0])  # edges from inputs 1 dropped
+    want = jax.jit(layer.apply)({"params": p}, x * np.array([1.0, 0.0, 1.0]))
+    want = want - jax.jit(layer.apply)({"params": p}, np.zeros((1, 3)))  # every phi_i(0)
+    got = jax.jit(layer.apply)({"params": sub}, x[:, [2, 0]])
+    got = got - jax.jit(layer.apply)({"params": sub}, np.zeros((1, 2)))
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="keep must list node indices"):
+        kf.layers.keep_nodes(layer, p, [5])
+    with pytest.raises(ValueError, match="selected layer"):
+        kf.layers.keep_nodes(kf.layers.SKANLayer(5, spaces=POOL), p, [0])
+
+
 def test_prune_drops_dead_hidden_nodes_without_changing_the_function(x64):
     model = kf.models.SKAN((2, 4, 1), spaces=POOL, param_dtype=jnp.float64)
     x = np.random.default_rng(2).uniform(-1, 1, (50, 2))

@@ -3,7 +3,14 @@
 from kanflow.layers.afkan import BASIS_NORMS, REDUCTIONS, AFKANLayer, relu_kan_layer
 from kanflow.layers.conv import KANConv, SKANConv, extract_patches
 from kanflow.layers.kan import KANLayer, validate_kan_config
-from kanflow.layers.skan import DEFAULT_SPACES, SKANLayer, Space, select_spaces
+from kanflow.layers.skan import (
+    DEFAULT_SPACES,
+    SKANLayer,
+    Space,
+    keep_inputs,
+    keep_nodes,
+    select_spaces,
+)
 
 __all__ = [
     "BASIS_NORMS",
@@ -16,6 +23,8 @@ __all__ = [
     "SKANLayer",
     "Space",
     "extract_patches",
+    "keep_inputs",
+    "keep_nodes",
     "relu_kan_layer",
     "select_spaces",
     "validate_kan_config",

@@ -39,7 +39,15 @@ from jax import Array
 
 from kanflow.basis import registry
 
-__all__ = ["DEFAULT_SPACES", "SKANLayer", "Space", "resolve_spaces", "select_spaces"]
+__all__ = [
+    "DEFAULT_SPACES",
+    "SKANLayer",
+    "Space",
+    "keep_inputs",
+    "keep_nodes",
+    "resolve_spaces",
+    "select_spaces",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -212,3 +220,38 @@ def select_spaces(layer: SKANLayer, params: dict[str, Any]) -> tuple[SKANLayer, 
     for s, nodes in new_layer.groups().items():
         new_params[f"coef_{s}"] = params[f"coef_{s}"][..., nodes] * w[s, nodes]
     return new_layer, new_params
+
+
+def keep_nodes(
+    layer: SKANLayer, params: dict[str, Any], keep: Sequence[int]
+) -> tuple[SKANLayer, dict[str, Any]]:
+    """A selected layer with only the output nodes ``keep`` (in that order).
+
+    The kept nodes' coefficients and base scales are unchanged; spaces no kept
+    node uses lose their parameters. ``[..., in] -> [..., len(keep)]``.
+    """
+    if layer.selection is None:
+        raise ValueError("keep_nodes needs a selected layer (call select_spaces first)")
+    keep = np.asarray(keep, dtype=int)
+    if keep.ndim != 1 or keep.size == 0 or keep.min() < 0 or keep.max() >= layer.features:
+        raise ValueError(
+            f"keep must list node indices in [0, {layer.features}), got {keep.tolist()}"
+        )
+    new_layer = layer.clone(features=int(keep.size),
+                            selection=tuple(int(layer.selection[j]) for j in keep))  # fmt: skip
+    new_params = {}
+    if "scale_base" in params:
+        new_params["scale_base"] = params["scale_base"][:, keep]
+    old_groups = layer.groups()
+    for s, nodes in new_layer.groups().items():
+        # column of old node keep[n] inside the old group of space s
+        col = {int(node): i for i, node in enumerate(old_groups[s])}
+        params_s = params[f"coef_{s}"]
+        new_params[f"coef_{s}"] = params_s[..., [col[int(keep[n])] for n in nodes]]
+    return new_layer, new_params
+
+
+def keep_inputs(params: dict[str, Any], rows: Sequence[int]) -> dict[str, Any]:
+    """The layer's params restricted to input features ``rows`` (edges from the rest dropped)."""
+    rows = np.asarray(rows, dtype=int)
+    return {k: v[rows] for k, v in params.items() if k != "select_logits"}

@@ -5,7 +5,7 @@ S-KAN stage operations: ``kanflow.models.skan.select`` / ``.prune`` / ``.chosen_
 
 from kanflow.models.afkan import af_kan, relu_kan
 from kanflow.models.common import count_params
-from kanflow.models.convnet import ConvNet, select_conv
+from kanflow.models.convnet import ConvNet, prune_conv, select_conv
 from kanflow.models.kan import KAN
 from kanflow.models.mlp import MLP
 from kanflow.models.skan import SKAN
@@ -21,6 +21,7 @@ __all__ = [
     "Wavefunction",
     "af_kan",
     "count_params",
+    "prune_conv",
     "relu_kan",
     "select_conv",
     "vit",

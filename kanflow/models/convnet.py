@@ -7,7 +7,9 @@ is at least 2 pixels wide); then a global average pool and a linear head.
 * ``conv="cnn"``: ``flax.linen.Conv`` + ``activation`` (the baseline);
 * ``conv="kan"``: :class:`kanflow.layers.KANConv` over ``basis``;
 * ``conv="skan"``: :class:`kanflow.layers.SKANConv` (S-ConvKAN), per-layer
-  ``selections`` after :func:`select_conv`.
+  ``selections`` after :func:`select_conv` (stage 2), fewer ``channels``
+  after :func:`prune_conv` (stage 3); :func:`kanflow.train.fit_sconvkan`
+  runs the three stages.
 
 KAN blocks are followed by a LayerNorm over channels (``norm``), which keeps
 the next layer's inputs on its grid; the CNN uses none.
@@ -19,14 +21,23 @@ from collections.abc import Sequence
 from typing import Any
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 
 from kanflow import activations as _act
 from kanflow.layers.conv import KANConv, SKANConv
-from kanflow.layers.skan import DEFAULT_SPACES, SKANLayer, Space, select_spaces
+from kanflow.layers.skan import (
+    DEFAULT_SPACES,
+    SKANLayer,
+    Space,
+    keep_inputs,
+    keep_nodes,
+    select_spaces,
+)
 
-__all__ = ["CONVS", "ConvNet", "select_conv"]
+__all__ = ["CONVS", "ConvNet", "prune_conv", "select_conv"]
 
 CONVS = ("cnn", "kan", "skan")
 
@@ -107,3 +118,104 @@ def select_conv(model: ConvNet, variables: dict[str, Any]) -> tuple[ConvNet, dic
         sels.append(new_layer.selection)
     rest = {k: v for k, v in variables.items() if k != "params"}
     return model.clone(selections=tuple(sels)), {"params": params, **rest}
+
+
+def _layer_inputs(model: ConvNet, variables: dict[str, Any], images: Array) -> dict[str, Array]:
+    """What each SKANConv's KAN layer (its patches) and the head received on ``images``."""
+
+    def run(variables, images):
+        seen = {}
+
+        def grab(next_fun, args, kwargs, context):
+            mod = context.module
+            if context.method_name == "__call__":
+                if isinstance(mod, SKANLayer):
+                    seen[mod.parent.name] = args[0]
+                elif mod.name == "head":
+                    seen["head"] = args[0]
+            return next_fun(*args, **kwargs)
+
+        with nn.intercept_methods(grab):
+            model.apply(variables, images)
+        return seen
+
+    return jax.jit(run)(variables, images)
+
+
+def _conv_importance(model: ConvNet, variables: dict[str, Any], images: Array) -> list[np.ndarray]:
+    """Per layer, mean ``|phi|`` of every edge over images and positions, ``[in, out]``.
+
+    The last entry is the head's ``mean |feature_j w_jk|``, ``[channels[-1], classes]``.
+    """
+    inputs = _layer_inputs(model, variables, images)
+    params = variables["params"]
+    out = []
+    for i, c in enumerate(model.channels):
+        layer = SKANLayer(c, model.spaces, model.selections[i], param_dtype=model.param_dtype)
+        p = {"params": params[f"conv_{i}"]["skan"]}
+        edges = jax.jit(lambda p, h, layer=layer: layer.apply(p, h, per_edge=True))(
+            p, inputs[f"conv_{i}"]
+        )
+        out.append(np.asarray(jnp.mean(jnp.abs(edges), axis=(0, 1, 2))))
+    feats, kernel = inputs["head"], params["head"]["kernel"]
+    out.append(np.asarray(jnp.mean(jnp.abs(feats[:, :, None] * kernel[None]), axis=0)))
+    return out
+
+
+def prune_conv(
+    model: ConvNet, variables: dict[str, Any], images: Array, threshold: float = 1e-2
+) -> tuple[ConvNet, dict[str, Any]]:
+    """S-ConvKAN stage 3: drop output channels whose edges are all below ``threshold``.
+
+    S-KAN's (pykan's) node rule on channels: channel ``j`` of block ``i`` is
+    kept if some edge into it (from any input channel and kernel offset) and
+    some edge out of it (into block ``i + 1``, or the head's
+    ``|feature_j w_jk|`` for the last block) have ``mean |phi| > threshold``,
+    averaged over ``images`` and all positions. At least one channel per block
+    is kept. The channel's edges, base scales, LayerNorm scale/bias and its
+    rows in the next block (or the head) are dropped.
+
+    Without ``norm`` a channel whose edges are all exactly zero is removed
+    without changing the function; with ``norm`` the LayerNorm statistics
+    change slightly (the removed channel no longer enters them), which the
+    fine-tuning that follows absorbs.
+
+    Args:
+      model: a selected S-ConvKAN (:func:`select_conv`).
+      variables: its variables.
+      images: ``[B, H, W, C]`` examples to measure the edges on.
+      threshold: importance below which an edge counts as dead.
+
+    Returns:
+      ``(pruned_model, pruned_variables)``.
+    """
+    if model.conv != "skan" or model.selections is None or None in model.selections:
+        raise ValueError("prune_conv needs a selected S-ConvKAN (conv='skan', call select_conv)")
+    imp = _conv_importance(model, variables, images)
+    params = {k: dict(v) for k, v in variables["params"].items()}
+    kk = model.kernel_size**2
+    channels, sels = list(model.channels), list(model.selections)
+    for i, c in enumerate(model.channels):
+        incoming = imp[i].max(axis=0)  # [c]
+        if i + 1 < len(channels):  # rows of block i+1 are ordered (channel, row, col)
+            outgoing = imp[i + 1].reshape(c, kk, -1).max(axis=(1, 2))
+        else:
+            outgoing = imp[i + 1].max(axis=1)
+        score = np.minimum(incoming, outgoing)
+        keep = np.flatnonzero(score > threshold)
+        if keep.size == 0:
+            keep = np.array([int(np.argmax(score))])
+        layer = SKANLayer(c, model.spaces, sels[i], param_dtype=model.param_dtype)
+        layer, params[f"conv_{i}"] = keep_nodes(layer, params[f"conv_{i}"]["skan"], keep)
+        params[f"conv_{i}"] = {"skan": params[f"conv_{i}"]}
+        if f"norm_{i}" in params:
+            params[f"norm_{i}"] = {k: v[keep] for k, v in params[f"norm_{i}"].items()}
+        if i + 1 < len(channels):
+            rows = (keep[:, None] * kk + np.arange(kk)).ravel()
+            params[f"conv_{i + 1}"] = {"skan": keep_inputs(params[f"conv_{i + 1}"]["skan"], rows)}
+        else:
+            params["head"] = {**params["head"], "kernel": params["head"]["kernel"][keep]}
+        channels[i], sels[i] = int(keep.size), layer.selection
+    rest = {k: v for k, v in variables.items() if k != "params"}
+    pruned = model.clone(channels=tuple(channels), selections=tuple(sels))
+    return pruned, {"params": params, **rest}

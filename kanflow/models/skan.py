@@ -17,7 +17,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from kanflow.layers.skan import DEFAULT_SPACES, SKANLayer, Space, select_spaces
+from kanflow.layers.skan import (
+    DEFAULT_SPACES,
+    SKANLayer,
+    Space,
+    keep_inputs,
+    keep_nodes,
+    select_spaces,
+)
 
 __all__ = ["SKAN", "chosen_spaces", "prune", "select"]
 
@@ -107,36 +114,18 @@ def prune(
         raise ValueError("prune a selected model (call select first)")
     params = variables["params"]
     imp = _edge_importance(model, params, x)
-    widths, sels = list(model.widths), [np.asarray(s) for s in model.selections]
+    widths, sels = list(model.widths), list(model.selections)
     new = {k: dict(v) for k, v in params.items()}
     for l in range(1, len(widths) - 1):  # hidden layer l = output of layer l-1
         score = np.minimum(imp[l - 1].max(axis=0), imp[l].max(axis=1))
         keep = np.flatnonzero(score > threshold)
         if keep.size == 0:
             keep = np.array([int(np.argmax(score))])
-        prev, nxt = model.layer(l - 1), model.layer(l)
-        # outgoing columns of layer l-1, grouped by space
-        p_prev = new[f"layer_{l - 1}"]
-        for s, nodes in prev.groups().items():
-            mask = np.isin(nodes, keep)
-            p_prev[f"coef_{s}"] = p_prev[f"coef_{s}"][..., mask]
-        if "scale_base" in p_prev:
-            p_prev["scale_base"] = p_prev["scale_base"][:, keep]
-        # incoming rows of layer l
-        p_next = new[f"layer_{l}"]
-        for s in nxt.groups():
-            p_next[f"coef_{s}"] = p_next[f"coef_{s}"][keep]
-        if "scale_base" in p_next:
-            p_next["scale_base"] = p_next["scale_base"][keep]
-        sels[l - 1] = sels[l - 1][keep]
+        prev = model.layer(l - 1).clone(features=widths[l], selection=sels[l - 1])
+        prev, new[f"layer_{l - 1}"] = keep_nodes(prev, new[f"layer_{l - 1}"], keep)
+        new[f"layer_{l}"] = keep_inputs(new[f"layer_{l}"], keep)
+        sels[l - 1] = prev.selection
         widths[l] = int(keep.size)
         imp[l] = imp[l][keep]
-    # drop spaces no node uses any more
-    for l, sel in enumerate(sels):
-        used = {int(s) for s in np.unique(sel)}
-        for key in [k for k in new[f"layer_{l}"] if k.startswith("coef_")]:
-            if int(key.split("_")[1]) not in used:
-                del new[f"layer_{l}"][key]
-    pruned = model.clone(widths=tuple(widths), selections=tuple(tuple(int(v) for v in s)
-                                                                 for s in sels))  # fmt: skip
+    pruned = model.clone(widths=tuple(widths), selections=tuple(sels))
     return pruned, {"params": new}

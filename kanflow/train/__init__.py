@@ -13,7 +13,7 @@ from kanflow.train.loop import FitResult, NonFiniteError, array_batches, fit, st
 from kanflow.train.losses import image_classification_loss, rmse, supervised_loss
 from kanflow.train.optim import make_optimizer, make_schedule, uses_linesearch
 from kanflow.train.sharding import data_mesh, replicate, shard_batch
-from kanflow.train.skan import SKANPhase, fit_skan
+from kanflow.train.skan import SConvKANPhase, SKANPhase, fit_sconvkan, fit_skan
 from kanflow.train.state import TrainState, create_state
 from kanflow.train.step import make_train_step
 
@@ -25,6 +25,7 @@ __all__ = [
     "GridPhase",
     "NonFiniteError",
     "Restart",
+    "SConvKANPhase",
     "SKANPhase",
     "TrainState",
     "array_batches",
@@ -35,6 +36,7 @@ __all__ = [
     "evaluate_accuracy",
     "fit",
     "fit_grid_schedule",
+    "fit_sconvkan",
     "fit_skan",
     "image_classification_loss",
     "forward_flops",

@@ -1,4 +1,9 @@
-"""The S-KAN training schedule: mixed spaces, selective, pruned and fine-tuned."""
+"""The S-KAN training schedules: mixed spaces, selective, pruned and fine-tuned.
+
+:func:`fit_skan` for :class:`kanflow.models.SKAN` on arrays (regression or
+classification), :func:`fit_sconvkan` for an S-ConvKAN
+(:class:`kanflow.models.ConvNet` with ``conv="skan"``) on an image source.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,14 @@ from typing import Any
 import jax
 import optax
 
+from kanflow.data.images import ImageSource, eval_batches
+from kanflow.models import convnet as _convnet
 from kanflow.models import skan as _skan
+from kanflow.train.classify import ClassifierResult, train_classifier
 from kanflow.train.loop import fit
 from kanflow.train.losses import supervised_loss
 
-__all__ = ["SKANPhase", "fit_skan"]
+__all__ = ["SConvKANPhase", "SKANPhase", "fit_sconvkan", "fit_skan"]
 
 
 @dataclasses.dataclass
@@ -88,4 +96,85 @@ def fit_skan(
     if steps[2]:
         model, variables = _skan.prune(model, variables, x, prune_threshold)
         train("pruned", model, variables, steps[2])
+    return phases
+
+
+@dataclasses.dataclass
+class SConvKANPhase:
+    """One stage of :func:`fit_sconvkan`.
+
+    Attributes:
+      stage: ``"mixed"``, ``"selective"`` or ``"pruned"``.
+      model: the :class:`kanflow.models.ConvNet` of this stage.
+      result: :func:`kanflow.train.train_classifier`'s measurements (test
+        accuracy, parameters, time per epoch, trained variables).
+    """
+
+    stage: str
+    model: _convnet.ConvNet
+    result: ClassifierResult
+
+
+def fit_sconvkan(
+    model: _convnet.ConvNet,
+    train: ImageSource,
+    test: ImageSource,
+    *,
+    epochs: tuple[int, int, int] = (10, 5, 5),
+    learning_rate: float = 1e-2,
+    batch_size: int = 64,
+    prune_threshold: float = 1e-2,
+    prune_examples: int = 512,
+    seed: int = 0,
+    quiet: bool = False,
+) -> list[SConvKANPhase]:
+    """Trains an S-ConvKAN through S-KAN's three stages.
+
+    1. **mixed**: every output channel mixes all spaces (``epochs[0]`` epochs);
+    2. **selective**: :func:`kanflow.models.select_conv` keeps each channel's
+       strongest space; train ``epochs[1]`` epochs;
+    3. **pruned**: :func:`kanflow.models.prune_conv` drops channels whose
+       edges are all below ``prune_threshold`` on the first ``prune_examples``
+       training images; fine-tune ``epochs[2]`` epochs (``0`` skips the stage).
+
+    Each stage uses Adam with a cosine decay from ``learning_rate`` over its
+    own steps; every stage is scored on ``test``.
+
+    Args:
+      model: a mixing S-ConvKAN (``conv="skan"``, ``selections=None``).
+      train, test: from :func:`kanflow.data.image_source`.
+
+    Returns:
+      the phases in order; the last one is the final model.
+    """
+    if model.conv != "skan" or model.selections is not None:
+        raise ValueError("fit_sconvkan starts from a mixing S-ConvKAN (conv='skan', no selections)")
+    if (len(epochs) != 3 or any(not isinstance(e, int) or e < 0 for e in epochs)
+            or epochs[0] < 1 or epochs[1] < 1):  # fmt: skip
+        raise ValueError(
+            f"epochs must be three ints (mixed >= 1, selective >= 1, pruned >= 0), got {epochs}"
+        )
+
+    def optimizer(n_epochs: int):
+        def make(steps_per_epoch: int) -> optax.GradientTransformation:
+            steps = max(2, n_epochs * steps_per_epoch)
+            return optax.adam(optax.cosine_decay_schedule(learning_rate, steps))
+
+        return make
+
+    phases: list[SConvKANPhase] = []
+    variables = None
+    for stage, n in zip(("mixed", "selective", "pruned"), epochs, strict=True):
+        if stage == "selective":
+            model, variables = _convnet.select_conv(model, variables)
+        elif stage == "pruned":
+            if n == 0:
+                break
+            images = next(iter(eval_batches(train, prune_examples)))["image"]
+            model, variables = _convnet.prune_conv(model, variables, images, prune_threshold)
+        res = train_classifier(model, train, test, optimizer(n), epochs=n, batch_size=batch_size,
+                               seed=seed, variables=variables, quiet=quiet,
+                               desc=f"S-ConvKAN {stage}")  # fmt: skip
+        variables = res.variables
+        phases.append(SConvKANPhase(stage, model, res))
     return phases
