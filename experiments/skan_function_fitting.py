@@ -91,7 +91,7 @@ def hidden_width(model: str, d: int, budget: int) -> int:
         return kf.models.MLP.width_for_params(d, 1, 2, budget)
     if model == "skan":
         mean_n = np.mean([s.num_basis() for s in kf.layers.DEFAULT_SPACES])
-        return max(1, round(budget / ((d + 1) * (mean_n + 1))))
+        return max(1, round(budget / ((d + 1) * (mean_n + 2))))
     return max(1, round(budget / ((d + 1) * (SPACES[model].num_basis() + 2))))
 
 

@@ -119,7 +119,7 @@ def _zero_node(layer, params, j):
         if j in nodes:
             col = list(nodes).index(j)
             params[f"coef_{s}"] = params[f"coef_{s}"].at[..., col].set(0.0)
-    params["scale_base"] = params["scale_base"].at[:, j].set(0.0)
+    params["scale_base"] = params["scale_base"].at[:, j].set(0.0)  # scale_sp may stay
 
 
 def test_prune_conv_drops_dead_channels_without_changing_the_function(x64):
@@ -146,13 +146,13 @@ def test_prune_conv_drops_dead_channels_without_changing_the_function(x64):
     assert pruned.selections[0] == tuple(model.selections[0][j] for j in (0, 2, 3))
     np.testing.assert_allclose(jax.jit(pruned.apply)(pv, x), jax.jit(model.apply)(v, x),
                                rtol=1e-10, atol=1e-12)  # fmt: skip
-    # per-channel parameter counts: in*9*(n_s) coefficients + in*9 base scales per kept channel
+    # per edge: n_s coefficients + scale_sp + scale_base (in * 9 edges into a channel)
     removed = kf.count_params(v["params"]) - kf.count_params(pv["params"])
     n = {s: kf.layers.skan.resolve_spaces((s,))[0].num_basis() for s in pool}
     sel0, sel1 = model.selections
-    want = 2 * 9 * (n[pool[sel0[1]]] + 1)  # block 0 channel 1
-    want += 9 * sum(n[pool[sel1[o]]] + 1 for o in range(5))  # its rows in block 1
-    want += (4 - 1) * 9 * (n[pool[sel1[3]]] + 1) + 3  # block 1 channel 3 (3 kept inputs) + head
+    want = 2 * 9 * (n[pool[sel0[1]]] + 2)  # block 0 channel 1
+    want += 9 * sum(n[pool[sel1[o]]] + 2 for o in range(5))  # its rows in block 1
+    want += (4 - 1) * 9 * (n[pool[sel1[3]]] + 2) + 3  # block 1 channel 3 (3 kept inputs) + head
     assert removed == want
     # a threshold nothing falls under keeps every channel
     same, sv = kf.models.prune_conv(model, v, x, threshold=-1.0)

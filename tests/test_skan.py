@@ -34,14 +34,15 @@ def _perturbed_init(module, x, seed=1):
 
 
 def test_mixed_layer_matches_naive_sum(x64):
-    layer = kf.layers.SKANLayer(4, spaces=POOL, param_dtype=jnp.float64)
+    layer = kf.layers.SKANLayer(4, spaces=POOL, use_bias=True, param_dtype=jnp.float64)
     x = np.random.default_rng(0).uniform(-1, 1, (6, 3))
     p = _perturbed_init(layer, x)
     w = scipy.special.softmax(np.asarray(p["select_logits"]), axis=0)
     feats = _feats_np(x)
-    want = _silu(x) @ np.asarray(p["scale_base"])
+    sp = np.asarray(p["scale_sp"])
+    want = _silu(x) @ np.asarray(p["scale_base"]) + np.asarray(p["bias"])
     for s in range(2):
-        want = want + w[s] * np.einsum("bic,ico->bo", feats[s], np.asarray(p[f"coef_{s}"]))
+        want = want + w[s] * np.einsum("bic,ico,io->bo", feats[s], np.asarray(p[f"coef_{s}"]), sp)
     got = jax.jit(layer.apply)({"params": p}, x)
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
     edges = jax.jit(lambda p, x: layer.apply(p, x, per_edge=True))({"params": p}, x)
@@ -59,13 +60,23 @@ def test_selection_keeps_the_dominant_term_and_drops_the_rest(x64):
     assert new_layer.selection == tuple(int(s) for s in sel)
     assert "select_logits" not in new_p
     feats = _feats_np(x)
+    sp = np.asarray(p["scale_sp"])
     want = _silu(x) @ np.asarray(p["scale_base"])
     for j, s in enumerate(sel):
-        want[:, j] += w[s, j] * np.einsum("bic,ic->b", feats[s], np.asarray(p[f"coef_{s}"])[..., j])
+        coef = np.asarray(p[f"coef_{s}"])[..., j] * sp[:, j, None]
+        want[:, j] += w[s, j] * np.einsum("bic,ic->b", feats[s], coef)
     np.testing.assert_allclose(jax.jit(new_layer.apply)({"params": new_p}, x), want, rtol=1e-10)
-    # a selected node costs what a one-basis KAN node costs: in * n_s coefficients (+ base)
+    # a selected node costs what a one-basis KANLayer node costs, and computes the same function
     n = {0: 4, 1: 5}
-    assert kf.count_params(new_p) == sum(3 * n[int(s)] for s in sel) + 3 * 5
+    assert kf.count_params(new_p) == sum(3 * (n[int(s)] + 2) for s in sel)
+    j = 0
+    s = int(sel[j])
+    kan = kf.layers.KANLayer(1, POOL[s].basis, POOL[s].grid_size, POOL[s].order,
+                             param_dtype=jnp.float64)  # fmt: skip
+    col = slice(j, j + 1)
+    kp = {"coef": np.asarray(p[f"coef_{s}"])[..., col] * w[s, j], "scale_sp": sp[:, col],
+          "scale_base": np.asarray(p["scale_base"])[:, col]}  # fmt: skip
+    np.testing.assert_allclose(jax.jit(kan.apply)({"params": kp}, x)[:, 0], want[:, j], rtol=1e-10)
 
 
 def test_keep_nodes_and_inputs_restrict_a_selected_layer(x64):

@@ -3,13 +3,19 @@
 A *space* is a basis with its settings (:class:`Space`, e.g. B-spline G5 k3,
 Chebyshev degree 4). For output node ``j`` of a layer,
 
-    ``y_j = sum_i scale_base_ij silu(x_i) + sum_s w_sj sum_i sum_c coef^s_icj B^s_c(x_i)``,
+    ``y_j = sum_i [scale_base_ij silu(x_i)
+                   + scale_sp_ij sum_s w_sj sum_c coef^s_icj B^s_c(x_i)]``,
 
 i.e. node ``j``'s incoming edges are functions in the spaces ``s``, mixed by
 learnable selection weights ``w_:j = softmax(select_logits[:, j])`` (the
 choice that each node - not each edge - selects a space is the paper's; that
 it is the *output* node of a layer that selects for its incoming edges is
-ours).
+ours). Each edge carries :class:`kanflow.layers.KANLayer`'s parametrisation
+(``scale_base``, ``scale_sp = 1 / sqrt(in)`` shared by the spaces, small
+coefficients), so a selected layer is exactly a one-basis KANLayer per
+node group with the same parameter count. (An earlier version without
+``scale_sp`` trained markedly worse under Adam: its coefficient steps were
+``sqrt(in)`` times larger.)
 
 Training has three stages (:func:`kanflow.train.fit_skan`): (1) all spaces
 mixed; (2) selective: :func:`select_spaces` keeps, per node, the space of
@@ -129,6 +135,7 @@ class SKANLayer(nn.Module):
         chosen space index of every node.
       base_activation: the residual branch ``b(x)`` (``None`` drops it).
       noise_scale: initial coefficient size.
+      use_bias: add a learnable bias per output node.
       param_dtype: dtype of the parameters.
     """
 
@@ -137,6 +144,7 @@ class SKANLayer(nn.Module):
     selection: tuple[int, ...] | None = None
     base_activation: Callable[[Array], Array] | None = nn.silu
     noise_scale: float = 0.1
+    use_bias: bool = False
     param_dtype: jnp.dtype = jnp.float32
 
     def __post_init__(self):
@@ -175,17 +183,20 @@ class SKANLayer(nn.Module):
             std = self.noise_scale / math.sqrt(n)
             return self.param(name, nn.initializers.normal(std, pd), (n_in, n, cols), pd)
 
+        scale_sp = self.param("scale_sp", nn.initializers.constant(1 / math.sqrt(n_in), pd),
+                              (n_in, out), pd)  # fmt: skip
         if self.selection is None:
             logits = self.param("select_logits", nn.initializers.zeros_init(), (len(pool), out), pd)
             w = jax.nn.softmax(logits, axis=0)  # [S, out]
             y = 0.0
             for s, space in enumerate(pool):
                 c = coef(f"coef_{s}", space.num_basis(), out)
-                y = y + jnp.einsum(contract, space.features(x), c * w[s])
+                y = y + jnp.einsum(contract, space.features(x), c * (w[s] * scale_sp)[:, None])
         else:
             parts, order = [], []
             for s, nodes in self.groups().items():
                 c = coef(f"coef_{s}", pool[s].num_basis(), len(nodes))
+                c = c * scale_sp[:, None, nodes]
                 parts.append(jnp.einsum(contract, pool[s].features(x), c))
                 order.extend(nodes.tolist())
             y = jnp.concatenate(parts, axis=-1)[..., np.argsort(order)]
@@ -197,6 +208,9 @@ class SKANLayer(nn.Module):
             scale_base = self.param("scale_base", init_base, (n_in, out), pd)
             b = self.base_activation(x)
             y = y + (b[..., None] * scale_base if per_edge else b @ scale_base)
+        if self.use_bias:
+            bias = self.param("bias", nn.initializers.zeros_init(), (out,), pd)
+            y = y + (bias / n_in if per_edge else bias)  # edges sum to the layer output
         return y
 
 
@@ -216,7 +230,7 @@ def select_spaces(layer: SKANLayer, params: dict[str, Any]) -> tuple[SKANLayer, 
     w = np.asarray(jax.nn.softmax(params["select_logits"], axis=0))  # [S, out]
     sel = tuple(int(s) for s in np.argmax(w, axis=0))
     new_layer = layer.clone(selection=sel)
-    new_params = {k: v for k, v in params.items() if k == "scale_base"}
+    new_params = {k: v for k, v in params.items() if k in ("scale_base", "scale_sp", "bias")}
     for s, nodes in new_layer.groups().items():
         new_params[f"coef_{s}"] = params[f"coef_{s}"][..., nodes] * w[s, nodes]
     return new_layer, new_params
@@ -239,9 +253,8 @@ def keep_nodes(
         )
     new_layer = layer.clone(features=int(keep.size),
                             selection=tuple(int(layer.selection[j]) for j in keep))  # fmt: skip
-    new_params = {}
-    if "scale_base" in params:
-        new_params["scale_base"] = params["scale_base"][:, keep]
+    new_params = {k: params[k][..., keep] for k in ("scale_base", "scale_sp", "bias")
+                  if k in params}  # fmt: skip
     old_groups = layer.groups()
     for s, nodes in new_layer.groups().items():
         # column of old node keep[n] inside the old group of space s
@@ -254,4 +267,4 @@ def keep_nodes(
 def keep_inputs(params: dict[str, Any], rows: Sequence[int]) -> dict[str, Any]:
     """The layer's params restricted to input features ``rows`` (edges from the rest dropped)."""
     rows = np.asarray(rows, dtype=int)
-    return {k: v[rows] for k, v in params.items() if k != "select_logits"}
+    return {k: v if k == "bias" else v[rows] for k, v in params.items() if k != "select_logits"}

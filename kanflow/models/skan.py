@@ -59,7 +59,8 @@ class SKAN(nn.Module):
         """Layer ``l`` (a standalone module unless called inside ``__call__``)."""
         sel = None if self.selections is None else self.selections[l]
         return SKANLayer(self.widths[l + 1], self.spaces, sel, self.base_activation,
-                         self.noise_scale, self.param_dtype, name=name)  # fmt: skip
+                         noise_scale=self.noise_scale, param_dtype=self.param_dtype,
+                         name=name)  # fmt: skip
 
     @nn.compact
     def __call__(self, x: Array) -> Array:
