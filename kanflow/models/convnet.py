@@ -105,15 +105,20 @@ class ConvNet(nn.Module):
         return nn.Dense(self.num_classes, param_dtype=pd, name="head")(x)
 
 
+def _edge_layer(model: ConvNet, i: int) -> SKANLayer:
+    """Block ``i``'s KAN layer as its SKANConv builds it. ``[..., in] -> [..., channels[i]]``."""
+    sel = None if model.selections is None else model.selections[i]
+    return SKANLayer(model.channels[i], model.spaces, sel, param_dtype=model.param_dtype)
+
+
 def select_conv(model: ConvNet, variables: dict[str, Any]) -> tuple[ConvNet, dict[str, Any]]:
     """S-ConvKAN stage 2: every output channel keeps its strongest space."""
     if model.conv != "skan":
         raise ValueError("select_conv needs an S-ConvKAN (conv='skan')")
     params = dict(variables["params"])
     sels = []
-    for i, c in enumerate(model.channels):
-        layer = SKANLayer(c, model.spaces, None, param_dtype=model.param_dtype)
-        new_layer, p = select_spaces(layer, params[f"conv_{i}"]["skan"])
+    for i in range(len(model.channels)):
+        new_layer, p = select_spaces(_edge_layer(model, i), params[f"conv_{i}"]["skan"])
         params[f"conv_{i}"] = {"skan": p}
         sels.append(new_layer.selection)
     rest = {k: v for k, v in variables.items() if k != "params"}
@@ -150,8 +155,8 @@ def _conv_importance(model: ConvNet, variables: dict[str, Any], images: Array) -
     inputs = _layer_inputs(model, variables, images)
     params = variables["params"]
     out = []
-    for i, c in enumerate(model.channels):
-        layer = SKANLayer(c, model.spaces, model.selections[i], param_dtype=model.param_dtype)
+    for i in range(len(model.channels)):
+        layer = _edge_layer(model, i)
         p = {"params": params[f"conv_{i}"]["skan"]}
         edges = jax.jit(lambda p, h, layer=layer: layer.apply(p, h, per_edge=True))(
             p, inputs[f"conv_{i}"]
@@ -205,9 +210,8 @@ def prune_conv(
         keep = np.flatnonzero(score > threshold)
         if keep.size == 0:
             keep = np.array([int(np.argmax(score))])
-        layer = SKANLayer(c, model.spaces, sels[i], param_dtype=model.param_dtype)
-        layer, params[f"conv_{i}"] = keep_nodes(layer, params[f"conv_{i}"]["skan"], keep)
-        params[f"conv_{i}"] = {"skan": params[f"conv_{i}"]}
+        layer, p = keep_nodes(_edge_layer(model, i), params[f"conv_{i}"]["skan"], keep)
+        params[f"conv_{i}"] = {"skan": p}
         if f"norm_{i}" in params:
             params[f"norm_{i}"] = {k: v[keep] for k, v in params[f"norm_{i}"].items()}
         if i + 1 < len(channels):

@@ -122,8 +122,7 @@ def prune(
         keep = np.flatnonzero(score > threshold)
         if keep.size == 0:
             keep = np.array([int(np.argmax(score))])
-        prev = model.layer(l - 1).clone(features=widths[l], selection=sels[l - 1])
-        prev, new[f"layer_{l - 1}"] = keep_nodes(prev, new[f"layer_{l - 1}"], keep)
+        prev, new[f"layer_{l - 1}"] = keep_nodes(model.layer(l - 1), new[f"layer_{l - 1}"], keep)
         new[f"layer_{l}"] = keep_inputs(new[f"layer_{l}"], keep)
         sels[l - 1] = prev.selection
         widths[l] = int(keep.size)
