@@ -39,15 +39,21 @@ def main(argv=None) -> None:
         d = kf.data.make_dataset("exp_sin_sq", 1000, 1000, seed=0, dtype=np.float64)
         model = kf.models.KAN((2, 1, 1), param_dtype=jnp.float64)
         phases = kf.train.fit_grid_schedule(
-            model, d["train_x"], d["train_y"], (3, 10, 20),
-            steps_per_grid=a.steps_per_grid, restarts=a.restarts,
-        )  # fmt: skip
+            model,
+            d["train_x"],
+            d["train_y"],
+            (3, 10, 20),
+            steps_per_grid=a.steps_per_grid,
+            restarts=a.restarts,
+        )
         final = phases[-1]
         pred = jax.jit(final.model.apply)(final.variables, d["test_x"])
         rmse = float(jnp.sqrt(jnp.mean((pred - d["test_y"]) ** 2)))
     total = time.perf_counter() - T0
-    print(f"imports: {t_import:.1f} s; per grid (cumulative): "
-          + ", ".join(f"G={p.grid_size} {p.elapsed:.1f} s" for p in phases))  # fmt: skip
+    print(
+        f"imports: {t_import:.1f} s; per grid (cumulative): "
+        + ", ".join(f"G={p.grid_size} {p.elapsed:.1f} s" for p in phases)
+    )
     print(
         f"kanflow: test RMSE {rmse:.2e} at G=20 in {total:.1f} s (fresh process, compile included)"
     )

@@ -59,8 +59,9 @@ def make_step(model, tx):
 
 
 def measure(attention: str, a, images, labels, naive: bool = False) -> tuple[int, float]:
-    model = kf.models.vit("tiny", 10, image_size=a.image, attention=attention,
-                          grid_size=a.grid, rank=a.rank)  # fmt: skip
+    model = kf.models.vit(
+        "tiny", 10, image_size=a.image, attention=attention, grid_size=a.grid, rank=a.rank
+    )
     params = jax.jit(model.init)(jax.random.key(0), images[:1])["params"]
     tx = optax.adamw(1e-3, weight_decay=0.05)
     opt_state = jax.jit(tx.init)(params)
@@ -87,19 +88,24 @@ def main(argv=None) -> None:
     images = jax.random.uniform(jax.random.key(1), (a.batch, a.image, a.image, 3))
     labels = jnp.arange(a.batch) % 10
     n = (a.image // 16) ** 2 + 1
-    print(f"ViT-Tiny, N = {n} tokens, batch {a.batch}, G = {a.grid}, r = {a.rank}, "
-          f"{jax.devices()[0].platform}")  # fmt: skip
-    rows = [("softmax", "softmax", False),
-            ("fourier_karat_blockwise", "fourier_karat_blockwise", False),
-            ("fourier_karat_universal", "fourier_karat_universal", False),
-            ("naive blockwise", "fourier_karat_blockwise", True)]  # fmt: skip
+    print(
+        f"ViT-Tiny, N = {n} tokens, batch {a.batch}, G = {a.grid}, r = {a.rank}, "
+        f"{jax.devices()[0].platform}"
+    )
+    rows = [
+        ("softmax", "softmax", False),
+        ("fourier_karat_blockwise", "fourier_karat_blockwise", False),
+        ("fourier_karat_universal", "fourier_karat_universal", False),
+        ("naive blockwise", "fourier_karat_blockwise", True),
+    ]
     base = None
     print(f"{'attention':26s} {'peak MiB':>9s} {'x softmax':>9s} {'step s':>8s} {'x softmax':>9s}")
     for label, attention, naive in rows:
         mem, secs = measure(attention, a, images, labels, naive)
         base = base or (mem, secs)
-        print(f"{label:26s} {mem / 2**20:9.1f} {mem / base[0]:9.2f} {secs:8.3f} "
-              f"{secs / base[1]:9.2f}")  # fmt: skip
+        print(
+            f"{label:26s} {mem / 2**20:9.1f} {mem / base[0]:9.2f} {secs:8.3f} {secs / base[1]:9.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -62,8 +62,10 @@ def main(argv=None) -> None:
         secs = time_call(fwd_bwd, variables["params"], x, repeats=a.repeats)
         mem = peak_bytes(fwd_bwd, variables["params"], x)
         base = base or (secs, mem)
-        print(f"{name:36s} {secs * 1e3:8.2f} {secs / base[0]:6.2f} {mem / 2**20:8.1f} "
-              f"{mem / base[1]:6.2f} {kf.count_params(variables['params']):9d}")  # fmt: skip
+        print(
+            f"{name:36s} {secs * 1e3:8.2f} {secs / base[0]:6.2f} {mem / 2**20:8.1f} "
+            f"{mem / base[1]:6.2f} {kf.count_params(variables['params']):9d}"
+        )
 
 
 if __name__ == "__main__":

@@ -92,8 +92,9 @@ def build_model(model: str, activation: str, num_classes: int = 10):
     if model == "mlp":
         return kf.models.MLP((64, 128, 128, num_classes), activation=act)
     if model == "vit":
-        return kf.models.ViT(num_classes, image_size=8, patch_size=2, width=32, depth=2,
-                             num_heads=2, activation=act)  # fmt: skip
+        return kf.models.ViT(
+            num_classes, image_size=8, patch_size=2, width=32, depth=2, num_heads=2, activation=act
+        )
     raise ValueError(f"unknown model {model!r}; expected one of {MODELS}")
 
 
@@ -107,8 +108,13 @@ def _plot_shapes(trained: dict, path: str) -> None:
 
     xs = jnp.linspace(-4, 4, 401)
     names = [n for n in ("crrelu", "series", "dice") if n in trained]
-    fig, axes = plt.subplots(1, max(1, len(names)), figsize=(3.2 * max(1, len(names)), 3.0),
-                             squeeze=False, constrained_layout=True)  # fmt: skip
+    fig, axes = plt.subplots(
+        1,
+        max(1, len(names)),
+        figsize=(3.2 * max(1, len(names)), 3.0),
+        squeeze=False,
+        constrained_layout=True,
+    )
     for ax, name in zip(axes[0], names, strict=False):
         variables = trained[name]
         module = kf.activations.build(ACTIVATIONS[name])
@@ -161,10 +167,19 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                     return kf.train.make_optimizer("adamw", sched, weight_decay=cfg.weight_decay)
 
                 r = kf.train.train_classifier(
-                    model, train, test, optimizer, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                    seed=seed, transform=transform, train_kwargs={"train": True},
-                    eval_kwargs={"train": False}, quiet=quiet, desc=f"{model_name} {act} s{seed}",
-                )  # fmt: skip
+                    model,
+                    train,
+                    test,
+                    optimizer,
+                    epochs=cfg.epochs,
+                    batch_size=cfg.batch_size,
+                    seed=seed,
+                    transform=transform,
+                    train_kwargs={"train": True},
+                    eval_kwargs={"train": False},
+                    quiet=quiet,
+                    desc=f"{model_name} {act} s{seed}",
+                )
                 runs.append(r)
                 if not quiet:
                     print(f"  {model_name} {act} seed {seed}: test accuracy {r.test_accuracy:.4f}")
@@ -196,12 +211,24 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         for act, r in by_act.items():
             dens = r.get("density")
             dens_txt = " / ".join(f"{v:.2f}" for v in dens.values()) if dens else "—"
-            rows.append([
-                model_name, act, f"{100 * r['accuracy_mean']:.2f} ± {100 * r['accuracy_std']:.2f}",
-                f"{r['params']:,}", dens_txt, f"{r['epoch_time_s']:.2f}",
-            ])  # fmt: skip
-    headers = ["model", "activation", "test acc. % (mean ± std)", "params",
-               "density per hidden layer", "s / epoch"]  # fmt: skip
+            rows.append(
+                [
+                    model_name,
+                    act,
+                    f"{100 * r['accuracy_mean']:.2f} ± {100 * r['accuracy_std']:.2f}",
+                    f"{r['params']:,}",
+                    dens_txt,
+                    f"{r['epoch_time_s']:.2f}",
+                ]
+            )
+    headers = [
+        "model",
+        "activation",
+        "test acc. % (mean ± std)",
+        "params",
+        "density per hidden layer",
+        "s / epoch",
+    ]
     table = (
         f"## Activation zoo on digits (seeds {list(cfg.seeds)}, {cfg.epochs} epochs, batch "
         f"{cfg.batch_size}, AdamW {cfg.learning_rate:g} cosine, wd {cfg.weight_decay:g})\n\n"

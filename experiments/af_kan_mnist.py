@@ -108,8 +108,13 @@ def build_model(
     if name == "relu_kan":
         return kf.models.relu_kan(widths, grid_size=grid_size, order=order)
     if name.startswith("af_kan_"):
-        return kf.models.af_kan(widths, combination=name[len("af_kan_"):], grid_size=grid_size,
-                                order=order, basis_norm=basis_norm)  # fmt: skip
+        return kf.models.af_kan(
+            widths,
+            combination=name[len("af_kan_") :],
+            grid_size=grid_size,
+            order=order,
+            basis_norm=basis_norm,
+        )
     if name == "bspline_kan":
         return kf.models.KAN(widths, grid_size=grid_size, order=order)
     raise ValueError(f"unknown model {name!r}; expected one of {ALL_MODELS}")
@@ -130,8 +135,13 @@ def _plot(results: dict, path: str) -> None:
     import matplotlib.pyplot as plt
 
     names = list(next(iter(results.values())))
-    fig, axes = plt.subplots(1, len(results), figsize=(1.0 + 0.55 * len(names) * len(results), 3.4),
-                             squeeze=False, constrained_layout=True)  # fmt: skip
+    fig, axes = plt.subplots(
+        1,
+        len(results),
+        figsize=(1.0 + 0.55 * len(names) * len(results), 3.4),
+        squeeze=False,
+        constrained_layout=True,
+    )
     for ax, (ds, rows) in zip(axes[0], results.items(), strict=True):
         mean = [rows[n]["accuracy_mean"] * 100 for n in names]
         std = [rows[n]["accuracy_std"] * 100 for n in names]
@@ -165,15 +175,25 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
 
                 def optimizer(steps_per_epoch: int, decay=decay) -> optax.GradientTransformation:
                     sched = kf.train.make_schedule(
-                        cfg.learning_rate, "exponential", decay_rate=decay,
+                        cfg.learning_rate,
+                        "exponential",
+                        decay_rate=decay,
                         transition_steps=steps_per_epoch,
-                    )  # fmt: skip
+                    )
                     return kf.train.make_optimizer("adamw", sched, weight_decay=cfg.weight_decay)
 
                 r = kf.train.train_classifier(
-                    model, train, test, optimizer, epochs=epochs, batch_size=cfg.batch_size,
-                    seed=seed, transform=_flatten, quiet=quiet, desc=f"{ds} {name} s{seed}",
-                )  # fmt: skip
+                    model,
+                    train,
+                    test,
+                    optimizer,
+                    epochs=epochs,
+                    batch_size=cfg.batch_size,
+                    seed=seed,
+                    transform=_flatten,
+                    quiet=quiet,
+                    desc=f"{ds} {name} s{seed}",
+                )
                 runs.append(r)
                 if not quiet:
                     print(f"  {ds} {name} seed {seed}: test accuracy {r.test_accuracy:.4f}")
@@ -196,14 +216,30 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     rows = []
     for ds, models in results.items():
         for name, r in models.items():
-            rows.append([
-                ds, name, "-".join(map(str, r["widths"])), r["epochs"],
-                f"{100 * r['accuracy_mean']:.2f} ± {100 * r['accuracy_std']:.2f}",
-                f"{r['params']:,}", PAPER_PARAMS.get(name, "—") if ds != "digits" else "—",
-                f"{r['flops']:,.0f}", f"{r['epoch_time_s']:.2f}",
-            ])  # fmt: skip
-    headers = ["data", "model", "widths", "epochs", "test acc. % (mean ± std)", "params",
-               "paper params (784-64-10)", "FLOPs / image", "s / epoch"]  # fmt: skip
+            rows.append(
+                [
+                    ds,
+                    name,
+                    "-".join(map(str, r["widths"])),
+                    r["epochs"],
+                    f"{100 * r['accuracy_mean']:.2f} ± {100 * r['accuracy_std']:.2f}",
+                    f"{r['params']:,}",
+                    PAPER_PARAMS.get(name, "—") if ds != "digits" else "—",
+                    f"{r['flops']:,.0f}",
+                    f"{r['epoch_time_s']:.2f}",
+                ]
+            )
+    headers = [
+        "data",
+        "model",
+        "widths",
+        "epochs",
+        "test acc. % (mean ± std)",
+        "params",
+        "paper params (784-64-10)",
+        "FLOPs / image",
+        "s / epoch",
+    ]
     table = (
         f"## AF-KAN table (seeds {list(cfg.seeds)}, G={cfg.grid_size}, k={cfg.order}, batch "
         f"{cfg.batch_size}, AdamW {cfg.learning_rate:g} wd {cfg.weight_decay:g}, lr × "

@@ -95,9 +95,14 @@ def _fit_mlp(cfg: Config, target, data, n_params: int, quiet: bool):
     total = len(cfg.grids) * cfg.steps_per_grid - cfg.restart_steps
     res = kf.train.fit(
         kf.train.supervised_loss(model),
-        best.variables["params"], batch, optimizer=best.optimizer, steps=total, quiet=quiet,
-        step_fn=best.step_fn, desc="MLP",
-    )  # fmt: skip
+        best.variables["params"],
+        batch,
+        optimizer=best.optimizer,
+        steps=total,
+        quiet=quiet,
+        step_fn=best.step_fn,
+        desc="MLP",
+    )
     variables = {"params": res.params}
     apply = jax.jit(model.apply)
     return {
@@ -131,10 +136,17 @@ def _run_target(cfg: Config, name: str, out_dir: str, quiet: bool) -> dict:
             print(f"  {name} G={g}: test RMSE {rmse:.3e} ({phase.elapsed:.1f} s)")
 
     result = kf.train.fit_grid_schedule(
-        model, data["train_x"], data["train_y"], cfg.grids,
-        steps_per_grid=cfg.steps_per_grid, restarts=cfg.restarts,
-        restart_steps=cfg.restart_steps, seed=cfg.seed, quiet=quiet, on_phase=on_phase,
-    )  # fmt: skip
+        model,
+        data["train_x"],
+        data["train_y"],
+        cfg.grids,
+        steps_per_grid=cfg.steps_per_grid,
+        restarts=cfg.restarts,
+        restart_steps=cfg.restart_steps,
+        seed=cfg.seed,
+        quiet=quiet,
+        on_phase=on_phase,
+    )
     final = result[-1]
     fig = kf.plot.plot_activations(final.model, final.variables, data["train_x"][:512])
     fig.savefig(os.path.join(out_dir, f"activations_{name}.png"), dpi=120)
@@ -182,18 +194,42 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     for name, r in results.items():
         shape = str(r["kan_widths"])
         for p in r["kan"]:
-            rows.append([
-                name, f"KAN {shape}", p["grid_size"], p["params"], fmt(p["train_rmse"]),
-                fmt(p["test_rmse"]), fmt(p["paper_test_rmse"]), f"{p['elapsed_s']:.1f}",
-            ])  # fmt: skip
+            rows.append(
+                [
+                    name,
+                    f"KAN {shape}",
+                    p["grid_size"],
+                    p["params"],
+                    fmt(p["train_rmse"]),
+                    fmt(p["test_rmse"]),
+                    fmt(p["paper_test_rmse"]),
+                    f"{p['elapsed_s']:.1f}",
+                ]
+            )
         if "mlp" in r:
             m = r["mlp"]
-            rows.append([
-                name, f"MLP {m['widths']}", "—", m["params"], fmt(m["train_rmse"]),
-                fmt(m["test_rmse"]), "—", "—",
-            ])  # fmt: skip
-    headers = ["target", "model", "G", "params", "train RMSE", "test RMSE",
-               "pykan test RMSE", "time to here (s)"]  # fmt: skip
+            rows.append(
+                [
+                    name,
+                    f"MLP {m['widths']}",
+                    "—",
+                    m["params"],
+                    fmt(m["train_rmse"]),
+                    fmt(m["test_rmse"]),
+                    "—",
+                    "—",
+                ]
+            )
+    headers = [
+        "target",
+        "model",
+        "G",
+        "params",
+        "train RMSE",
+        "test RMSE",
+        "pykan test RMSE",
+        "time to here (s)",
+    ]
     table = (
         f"## Function fitting (seed {cfg.seed}, {cfg.n_train} train / {cfg.n_test} test points, "
         f"k={cfg.order}, L-BFGS {cfg.steps_per_grid} iterations per grid, "

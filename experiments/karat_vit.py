@@ -114,13 +114,23 @@ def build_model(cfg: Config, attention: str, num_classes: int) -> kf.models.ViT:
     """The ViT of ``cfg`` with ``attention``."""
     if attention not in ATTENTIONS:
         raise ValueError(f"unknown attention {attention!r}; expected one of {ATTENTIONS}")
-    common = dict(image_size=cfg.image_size, patch_size=cfg.patch_size, attention=attention,
-                  resize_inputs=True)  # fmt: skip
+    common = dict(
+        image_size=cfg.image_size,
+        patch_size=cfg.patch_size,
+        attention=attention,
+        resize_inputs=True,
+    )
     if cfg.size == "custom":
-        return kf.models.ViT(num_classes, width=cfg.width, depth=cfg.depth,
-                             num_heads=cfg.num_heads, mlp_ratio=cfg.mlp_ratio,
-                             karat_grid_size=cfg.grid_size, karat_rank=cfg.rank,
-                             **common)  # fmt: skip
+        return kf.models.ViT(
+            num_classes,
+            width=cfg.width,
+            depth=cfg.depth,
+            num_heads=cfg.num_heads,
+            mlp_ratio=cfg.mlp_ratio,
+            karat_grid_size=cfg.grid_size,
+            karat_rank=cfg.rank,
+            **common,
+        )
     return kf.models.vit(cfg.size, num_classes, grid_size=cfg.grid_size, rank=cfg.rank, **common)
 
 
@@ -129,8 +139,9 @@ def make_optimizer(cfg: Config, steps_per_epoch: int) -> optax.GradientTransform
     lr = cfg.base_lr * cfg.batch_size / 512
     total = cfg.epochs * steps_per_epoch
     warmup = min(cfg.warmup_epochs * steps_per_epoch, total - 1)
-    sched = kf.train.make_schedule(lr, "cosine", steps=total, warmup_steps=warmup,
-                                   end_value=cfg.min_lr)  # fmt: skip
+    sched = kf.train.make_schedule(
+        lr, "cosine", steps=total, warmup_steps=warmup, end_value=cfg.min_lr
+    )
     return optax.chain(
         optax.clip_by_global_norm(cfg.grad_clip),
         optax.adamw(sched, weight_decay=cfg.weight_decay),
@@ -152,8 +163,13 @@ def _plot_maps(maps: dict, image: np.ndarray, path: str) -> None:
     import matplotlib.pyplot as plt
 
     heads = next(iter(maps.values())).shape[0]
-    fig, axes = plt.subplots(len(maps), heads + 1, figsize=(1.8 * (heads + 1), 1.9 * len(maps)),
-                             squeeze=False, constrained_layout=True)  # fmt: skip
+    fig, axes = plt.subplots(
+        len(maps),
+        heads + 1,
+        figsize=(1.8 * (heads + 1), 1.9 * len(maps)),
+        squeeze=False,
+        constrained_layout=True,
+    )
     for row, (name, m) in zip(axes, maps.items(), strict=True):
         side = int(round(np.sqrt(m.shape[1])))
         row[0].imshow(image.squeeze(), cmap="gray")
@@ -175,8 +191,9 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         if a not in ATTENTIONS:
             raise ValueError(f"unknown attention {a!r}; expected one of {ATTENTIONS}")
     train = kf.data.image_source(cfg.dataset, "train")
-    test = kf.data.image_source(cfg.dataset, "test" if cfg.dataset != "imagenet2012" else
-                                "validation")  # fmt: skip
+    test = kf.data.image_source(
+        cfg.dataset, "test" if cfg.dataset != "imagenet2012" else "validation"
+    )
     n_dev = jax.device_count()
     mesh = kf.train.data_mesh() if n_dev > 1 and cfg.batch_size % n_dev == 0 else None
     ra = (cfg.randaugment_n, cfg.randaugment_m) if cfg.randaugment_n > 0 else None
@@ -188,15 +205,27 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         for seed in cfg.seeds:
             model = build_model(cfg, attention, train.num_classes)
             loss_fn = kf.train.image_classification_loss(
-                model, train.num_classes, label_smoothing=cfg.label_smoothing,
-                mixup_alpha=cfg.mixup_alpha, cutmix_alpha=cfg.cutmix_alpha, rand_augment=ra,
-            )  # fmt: skip
+                model,
+                train.num_classes,
+                label_smoothing=cfg.label_smoothing,
+                mixup_alpha=cfg.mixup_alpha,
+                cutmix_alpha=cfg.cutmix_alpha,
+                rand_augment=ra,
+            )
             r = kf.train.train_classifier(
-                model, train, test, lambda spe: make_optimizer(cfg, spe), epochs=cfg.epochs,
-                batch_size=cfg.batch_size, seed=seed, loss_fn=loss_fn, mesh=mesh,
-                eval_params=lambda s: kf.train.ema_params(s.opt_state), quiet=quiet,
+                model,
+                train,
+                test,
+                lambda spe: make_optimizer(cfg, spe),
+                epochs=cfg.epochs,
+                batch_size=cfg.batch_size,
+                seed=seed,
+                loss_fn=loss_fn,
+                mesh=mesh,
+                eval_params=lambda s: kf.train.ema_params(s.opt_state),
+                quiet=quiet,
                 desc=f"{attention} s{seed}",
-            )  # fmt: skip
+            )
             runs.append(r)
             if not quiet:
                 print(f"  {attention} seed {seed}: test accuracy {r.test_accuracy:.4f}")
@@ -217,13 +246,29 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         jax.clear_caches()
     if maps:
         _plot_maps(maps, probe["image"][0], os.path.join(out_dir, "attention_maps.png"))
-    rows = [[
-        cfg.dataset, cfg.size, a, f"{100 * r['accuracy_mean']:.2f} ± {100 * r['accuracy_std']:.2f}",
-        "—" if r["paper_accuracy"] is None else f"{r['paper_accuracy']:.2f}",
-        f"{r['params'] / 1e6:.3f} M", f"{r['flops'] / 1e6:,.1f} M", f"{r['epoch_time_s']:.1f}",
-    ] for a, r in results.items()]  # fmt: skip
-    headers = ["data", "ViT", "attention", "top-1 % (mean ± std, EMA weights)", "paper top-1 %",
-               "params", "FLOPs / image", "s / epoch"]  # fmt: skip
+    rows = [
+        [
+            cfg.dataset,
+            cfg.size,
+            a,
+            f"{100 * r['accuracy_mean']:.2f} ± {100 * r['accuracy_std']:.2f}",
+            "—" if r["paper_accuracy"] is None else f"{r['paper_accuracy']:.2f}",
+            f"{r['params'] / 1e6:.3f} M",
+            f"{r['flops'] / 1e6:,.1f} M",
+            f"{r['epoch_time_s']:.1f}",
+        ]
+        for a, r in results.items()
+    ]
+    headers = [
+        "data",
+        "ViT",
+        "attention",
+        "top-1 % (mean ± std, EMA weights)",
+        "paper top-1 %",
+        "params",
+        "FLOPs / image",
+        "s / epoch",
+    ]
     n_tok = (cfg.image_size // cfg.patch_size) ** 2 + 1
     table = (
         f"## KArAt ViT ({cfg.dataset}, {cfg.size}, {cfg.image_size} px / patch {cfg.patch_size} "

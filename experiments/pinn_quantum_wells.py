@@ -44,8 +44,14 @@ class Config:
     """
 
     potentials: tuple[str, ...] = (
-        "infinite", "well:10", "well:50", "well:100", "barrier:10", "barrier:50", "barrier:100",
-    )  # fmt: skip
+        "infinite",
+        "well:10",
+        "well:50",
+        "well:100",
+        "barrier:10",
+        "barrier:50",
+        "barrier:100",
+    )
     states: tuple[int, ...] = (0, 1, 2)
     models: tuple[str, ...] = ("mlp", "kan")
     steps: int = 3000
@@ -117,26 +123,54 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                 rel_r = abs(r.rayleigh_energy - ref_e[n]) / ref_e[n]
                 target = TARGETS["ground" if n == 0 else "excited"]
                 rec = {
-                    "potential": str(potential), "spec": spec, "state": n, "model": model,
-                    "reference_energy": float(ref_e[n]), "pinn_energy": r.energy,
-                    "rayleigh_energy": r.rayleigh_energy, "rel_error": rel,
-                    "rayleigh_rel_error": rel_r, "l2_error": l2, "wall_time_s": r.wall_time,
+                    "potential": str(potential),
+                    "spec": spec,
+                    "state": n,
+                    "model": model,
+                    "reference_energy": float(ref_e[n]),
+                    "pinn_energy": r.energy,
+                    "rayleigh_energy": r.rayleigh_energy,
+                    "rel_error": rel,
+                    "rayleigh_rel_error": rel_r,
+                    "l2_error": l2,
+                    "wall_time_s": r.wall_time,
                     "energy_target_met": bool(rel <= target),
                     "l2_target_met": bool(l2 <= TARGETS["l2"]),
-                }  # fmt: skip
+                }
                 records.append(rec)
                 if not quiet:
-                    print(f"  {potential} n={n} {model}: E={r.energy:.10g} (exact {ref_e[n]:.10g}, "
-                          f"rel {rel:.1e}), L2 {l2:.1e}, {r.wall_time:.1f} s")  # fmt: skip
+                    print(
+                        f"  {potential} n={n} {model}: E={r.energy:.10g} (exact {ref_e[n]:.10g}, "
+                        f"rel {rel:.1e}), L2 {l2:.1e}, {r.wall_time:.1f} s"
+                    )
                 v0 = spec.partition(":")[2] or "∞ walls"
-                rows.append([
-                    spec.partition(":")[0], v0, n, model, f"{ref_e[n]:.10g}", f"{r.energy:.10g}",
-                    fmt(rel) + (" ✓" if rel <= target else " ✗"), fmt(rel_r),
-                    fmt(l2) + (" ✓" if l2 <= TARGETS["l2"] else " ✗"), f"{r.wall_time:.1f}",
-                ])  # fmt: skip
+                rows.append(
+                    [
+                        spec.partition(":")[0],
+                        v0,
+                        n,
+                        model,
+                        f"{ref_e[n]:.10g}",
+                        f"{r.energy:.10g}",
+                        fmt(rel) + (" ✓" if rel <= target else " ✗"),
+                        fmt(rel_r),
+                        fmt(l2) + (" ✓" if l2 <= TARGETS["l2"] else " ✗"),
+                        f"{r.wall_time:.1f}",
+                    ]
+                )
         _plots(spec, potential, solved, out_dir)
-    headers = ["potential", "V0", "state", "model", "exact E", "PINN E", "rel. error",
-               "Rayleigh rel. error", "L2 error of psi", "time (s)"]  # fmt: skip
+    headers = [
+        "potential",
+        "V0",
+        "state",
+        "model",
+        "exact E",
+        "PINN E",
+        "rel. error",
+        "Rayleigh rel. error",
+        "L2 error of psi",
+        "time (s)",
+    ]
     table = (
         f"## PINN quantum wells (seed {cfg.seed}, {cfg.steps} L-BFGS steps per state, float64)\n\n"
         + markdown_table(headers, rows)

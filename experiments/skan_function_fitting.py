@@ -79,9 +79,12 @@ class Config:
 
 def quick_config() -> Config:
     """Three targets, four models, one seed, 600 steps."""
-    return Config(targets=("exp_sin_sq", "bessel_j0", "feynman_i_6_20a"),
-                  models=("mlp", "kan_bspline", "kan_chebyshev", "skan"), steps=600,
-                  seeds=(0,))  # fmt: skip
+    return Config(
+        targets=("exp_sin_sq", "bessel_j0", "feynman_i_6_20a"),
+        models=("mlp", "kan_bspline", "kan_chebyshev", "skan"),
+        steps=600,
+        seeds=(0,),
+    )
 
 
 def _kan_params(d: int, h: int, n: int) -> int:
@@ -102,10 +105,14 @@ def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
     x, y = data["train_x"], data["train_y"]
     if name == "skan":
         phases = kf.train.fit_skan(
-            kf.models.SKAN((d, h, 1)), x, y, learning_rate=cfg.learning_rate, seed=seed,
+            kf.models.SKAN((d, h, 1)),
+            x,
+            y,
+            learning_rate=cfg.learning_rate,
+            seed=seed,
             steps=(cfg.steps // 2, cfg.steps // 4, cfg.steps - cfg.steps // 2 - cfg.steps // 4),
             quiet=True,
-        )  # fmt: skip
+        )
         return phases[-1].model, phases[-1].variables
     if name == "mlp":
         model = kf.models.MLP((d, h, h, 1))
@@ -117,9 +124,16 @@ def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
     opt = kf.train.make_optimizer(
         "adam", kf.train.make_schedule(cfg.learning_rate, "cosine", steps=cfg.steps)
     )
-    res = kf.train.fit(kf.train.supervised_loss(model), variables["params"], {"x": x, "y": y},
-                       model_state=state, optimizer=opt, steps=cfg.steps, seed=seed,
-                       quiet=True)  # fmt: skip
+    res = kf.train.fit(
+        kf.train.supervised_loss(model),
+        variables["params"],
+        {"x": x, "y": y},
+        model_state=state,
+        optimizer=opt,
+        steps=cfg.steps,
+        seed=seed,
+        quiet=True,
+    )
     return model, {"params": res.params, **state}
 
 
@@ -203,11 +217,14 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     table = (
         f"## S-KAN function fitting ({cfg.steps} Adam steps, seeds {list(cfg.seeds)}, "
         f"{cfg.n_train} train / {cfg.n_test} test points)\n\n"
-        + markdown_table(
-            ["target", "model", "hidden", "params", "test RMSE (mean ± std)"], rows_md
-        )  # fmt: skip
+        + markdown_table(["target", "model", "hidden", "params", "test RMSE (mean ± std)"], rows_md)
         + f"\n{summary} The paper's tables are not public: no figures to put beside.\n"
     )
-    metrics = {"config": dataclasses.asdict(cfg), "results": results, "chosen_spaces": chosen,
-               "skan_beats_all_single_basis": wins, "skan_beats_mlp": beats_mlp}  # fmt: skip
+    metrics = {
+        "config": dataclasses.asdict(cfg),
+        "results": results,
+        "chosen_spaces": chosen,
+        "skan_beats_all_single_basis": wins,
+        "skan_beats_mlp": beats_mlp,
+    }
     return Report(metrics=metrics, table=table)

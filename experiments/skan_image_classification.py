@@ -87,8 +87,9 @@ def cnn_width(kan_params: int, in_c: int, classes: int, k: int = 3) -> int:
 
 def _optimizer(cfg: Config, epochs: int):
     def make(steps_per_epoch: int):
-        sched = kf.train.make_schedule(cfg.learning_rate, "cosine",
-                                       steps=max(2, epochs * steps_per_epoch))  # fmt: skip
+        sched = kf.train.make_schedule(
+            cfg.learning_rate, "cosine", steps=max(2, epochs * steps_per_epoch)
+        )
         return kf.train.make_optimizer("adam", sched)
 
     return make
@@ -104,15 +105,23 @@ def _run_model(name, cfg, train, test, seed, quiet, cnn_c):
         model = kf.models.ConvNet(channels=cfg.channels, conv="skan", spaces=cfg.spaces, **common)
     kw = dict(batch_size=cfg.batch_size, seed=seed, quiet=quiet)
     if name != "sconvkan":
-        return model, kf.train.train_classifier(model, train, test, _optimizer(cfg, cfg.epochs),
-                                                epochs=cfg.epochs, desc=name, **kw)  # fmt: skip
+        return model, kf.train.train_classifier(
+            model, train, test, _optimizer(cfg, cfg.epochs), epochs=cfg.epochs, desc=name, **kw
+        )
     mixed = max(1, cfg.epochs // 2)
     selective = max(1, cfg.epochs // 4)
     pruned = max(0, cfg.epochs - mixed - selective)
-    phases = kf.train.fit_sconvkan(model, train, test, epochs=(mixed, selective, pruned),
-                                   learning_rate=cfg.learning_rate, batch_size=cfg.batch_size,
-                                   prune_threshold=cfg.prune_threshold, seed=seed,
-                                   quiet=quiet)  # fmt: skip
+    phases = kf.train.fit_sconvkan(
+        model,
+        train,
+        test,
+        epochs=(mixed, selective, pruned),
+        learning_rate=cfg.learning_rate,
+        batch_size=cfg.batch_size,
+        prune_threshold=cfg.prune_threshold,
+        seed=seed,
+        quiet=quiet,
+    )
     res = phases[-1].result
     epochs = (mixed, selective, pruned)[: len(phases)]
     res.epoch_time_s = float(np.average([p.result.epoch_time_s for p in phases], weights=epochs))
@@ -131,10 +140,12 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         train = kf.data.image_source(ds, "train")
         test = kf.data.image_source(ds, "test")
         probe = kf.models.ConvNet(train.num_classes, channels=cfg.channels, conv="kan")
-        shapes = jax.eval_shape(probe.init, jax.random.key(0),
-                                np.zeros((1, *train.image_shape), np.float32))  # fmt: skip
-        cnn_c = cnn_width(kf.count_params(shapes["params"]), train.image_shape[-1],
-                          train.num_classes)  # fmt: skip
+        shapes = jax.eval_shape(
+            probe.init, jax.random.key(0), np.zeros((1, *train.image_shape), np.float32)
+        )
+        cnn_c = cnn_width(
+            kf.count_params(shapes["params"]), train.image_shape[-1], train.num_classes
+        )
         results[ds] = {}
         for name in cfg.models:
             runs = []
@@ -158,21 +169,31 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                 "epoch_time_s": float(np.mean([r.epoch_time_s for r in runs])),
             }
             jax.clear_caches()
-    rows = [[ds, name, f"{100 * r['accuracy_mean']:.2f} ± {100 * r['accuracy_std']:.2f}",
-             f"{r['params']:,}", f"{r['epoch_time_s']:.2f}"]
-            for ds, by in results.items() for name, r in by.items()]  # fmt: skip
+    rows = [
+        [
+            ds,
+            name,
+            f"{100 * r['accuracy_mean']:.2f} ± {100 * r['accuracy_std']:.2f}",
+            f"{r['params']:,}",
+            f"{r['epoch_time_s']:.2f}",
+        ]
+        for ds, by in results.items()
+        for name, r in by.items()
+    ]
     table = (
         f"## S-ConvKAN image classification (channels {list(cfg.channels)}, {cfg.epochs} "
         f"epochs, batch {cfg.batch_size}, Adam {cfg.learning_rate:g} cosine, seeds "
         f"{list(cfg.seeds)})\n\n"
-        + markdown_table(
-            ["data", "model", "test acc. % (mean ± std)", "params", "s / epoch"], rows
-        )  # fmt: skip
+        + markdown_table(["data", "model", "test acc. % (mean ± std)", "params", "s / epoch"], rows)
         + f"\nS-ConvKAN parameters are counted after selection and pruning (channels kept per "
         f"run: {kept}). The paper's tables are not public.\n"
     )
-    metrics = {"config": dataclasses.asdict(cfg), "results": results, "chosen_spaces": chosen,
-               "sconvkan_channels": kept}  # fmt: skip
+    metrics = {
+        "config": dataclasses.asdict(cfg),
+        "results": results,
+        "chosen_spaces": chosen,
+        "sconvkan_channels": kept,
+    }
     with open(os.path.join(out_dir, "chosen_spaces.txt"), "w") as f:
         for ds, runs in chosen.items():
             for i, labels in enumerate(runs):

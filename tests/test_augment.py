@@ -19,7 +19,7 @@ def _op(name, image, strength, sign=1.0):
             jnp.asarray(image),
             jnp.asarray(strength, jnp.float32),
             jnp.asarray(sign, jnp.float32),
-        )  # fmt: skip
+        )
     )
 
 
@@ -107,8 +107,11 @@ def test_augmented_loss_trains_a_vit_with_the_full_recipe():
         model, 10, label_smoothing=0.1, mixup_alpha=0.8, cutmix_alpha=1.0, rand_augment=(2, 9.0)
     )
     sched = kf.train.make_schedule(3e-3, "cosine", steps=200, warmup_steps=20, end_value=1e-5)
-    tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(sched, weight_decay=0.05),
-                     kf.train.track_ema(0.99))  # fmt: skip
+    tx = optax.chain(
+        optax.clip_by_global_norm(1.0),
+        optax.adamw(sched, weight_decay=0.05),
+        kf.train.track_ema(0.99),
+    )
     res = kf.train.fit(loss_fn, params, data, optimizer=tx, steps=200, batch_size=128, quiet=True)
     assert res.history["loss"][-1] < res.history["loss"][0]
     ema = kf.train.ema_params(res.state.opt_state)

@@ -165,8 +165,9 @@ def test_meyer_and_shannon_wavelets(x64):
     np.testing.assert_allclose(got, np.vectorize(_meyer_ref)(t), atol=1e-12)
     assert np.all(got[np.abs(t) >= 1] == 0)  # compact support
     got = np.asarray(kf.basis.shannon(jnp.asarray(x), jnp.asarray(c), h))
-    np.testing.assert_allclose(got, (np.sin(2 * np.pi * t) - np.sin(np.pi * t)) / (np.pi * t),
-                               atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        got, (np.sin(2 * np.pi * t) - np.sin(np.pi * t)) / (np.pi * t), atol=1e-12
+    )
     np.testing.assert_allclose(kf.basis.shannon(jnp.asarray(c), jnp.asarray(c), h).diagonal(), 1.0)
     # Shannon: band-pass spectrum, 1 on pi <= |w| <= 2 pi, else 0 (trapezoid on a long grid)
     u = np.linspace(-400, 400, 800_001)

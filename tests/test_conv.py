@@ -22,8 +22,10 @@ def _pads(padding, size, k, s):
 def _naive_conv(edge_layer, params, x, k, s, padding):
     """Loops over output pixels; the patch is ordered (channel, row, column)."""
     b, h, w, c = x.shape
-    pads = [_pads(padding if isinstance(padding, str) else padding[d], (h, w)[d], k, s[d])
-            for d in range(2)]  # fmt: skip
+    pads = [
+        _pads(padding if isinstance(padding, str) else padding[d], (h, w)[d], k, s[d])
+        for d in range(2)
+    ]
     xp = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
     ho = (xp.shape[1] - k) // s[0] + 1
     wo = (xp.shape[2] - k) // s[1] + 1
@@ -45,8 +47,9 @@ CASES = [("SAME", (1, 1)), ("VALID", (2, 1)), (((1, 0), (0, 2)), (2, 2)), ("SAME
 @pytest.mark.parametrize("padding,strides", CASES)
 def test_kan_conv_matches_naive_loop(x64, padding, strides):
     x = np.random.default_rng(0).uniform(-1, 1, (2, 5, 6, 2))
-    conv = kf.layers.KANConv(3, 3, strides, padding, basis="chebyshev", order=3,
-                             param_dtype=jnp.float64)  # fmt: skip
+    conv = kf.layers.KANConv(
+        3, 3, strides, padding, basis="chebyshev", order=3, param_dtype=jnp.float64
+    )
     v = jax.jit(conv.init)(jax.random.key(0), x)
     got = jax.jit(conv.apply)(v, x)
     edge = kf.layers.KANLayer(3, "chebyshev", order=3, param_dtype=jnp.float64)
@@ -63,8 +66,9 @@ def test_skan_conv_matches_naive_loop(x64):
     p = jax.tree.map(lambda a: a + 0.1, v["params"])  # non-uniform selection weights too
     got = jax.jit(conv.apply)({"params": p}, x)
     edge = kf.layers.SKANLayer(3, pool, param_dtype=jnp.float64)
-    np.testing.assert_allclose(got, _naive_conv(edge, p["skan"], x, 2, (1, 1), "VALID"),
-                               rtol=1e-10, atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        got, _naive_conv(edge, p["skan"], x, 2, (1, 1), "VALID"), rtol=1e-10, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("conv", ["cnn", "kan"])
@@ -72,18 +76,27 @@ def test_convnets_learn_digits(conv):
     train = kf.data.image_source("digits", "train")
     test = kf.data.image_source("digits", "test")
     model = kf.models.ConvNet(10, channels=(8, 16), conv=conv)
-    res = kf.train.train_classifier(model, train, test, kf.train.make_optimizer("adam", 1e-2),
-                                    epochs=12, batch_size=64, quiet=True)  # fmt: skip
+    res = kf.train.train_classifier(
+        model,
+        train,
+        test,
+        kf.train.make_optimizer("adam", 1e-2),
+        epochs=12,
+        batch_size=64,
+        quiet=True,
+    )
     assert res.test_accuracy > 0.6, (conv, res.test_accuracy)
 
 
 def test_sconvkan_schedule_learns_digits():
     train = kf.data.image_source("digits", "train")
     test = kf.data.image_source("digits", "test")
-    model = kf.models.ConvNet(10, channels=(8, 16), conv="skan",
-                              spaces=("bspline", "chebyshev", "rbf"))  # fmt: skip
-    phases = kf.train.fit_sconvkan(model, train, test, epochs=(8, 2, 2), prune_threshold=0.05,
-                                   quiet=True)  # fmt: skip
+    model = kf.models.ConvNet(
+        10, channels=(8, 16), conv="skan", spaces=("bspline", "chebyshev", "rbf")
+    )
+    phases = kf.train.fit_sconvkan(
+        model, train, test, epochs=(8, 2, 2), prune_threshold=0.05, quiet=True
+    )
     assert [p.stage for p in phases] == ["mixed", "selective", "pruned"]
     mixed, selected, pruned = phases
     assert all(len(s) == c for s, c in zip(selected.model.selections, (8, 16), strict=True))
@@ -124,8 +137,9 @@ def _zero_node(layer, params, j):
 
 def test_prune_conv_drops_dead_channels_without_changing_the_function(x64):
     pool = ("chebyshev", "rbf", "relu_kan")
-    model = kf.models.ConvNet(3, channels=(4, 5), conv="skan", spaces=pool, norm=False,
-                              param_dtype=jnp.float64)  # fmt: skip
+    model = kf.models.ConvNet(
+        3, channels=(4, 5), conv="skan", spaces=pool, norm=False, param_dtype=jnp.float64
+    )
     x = np.random.default_rng(0).uniform(0, 1, (6, 6, 6, 2))
     v = jax.jit(model.init)(jax.random.key(0), x)
     logits = jax.random.normal(jax.random.key(1), (3, 4))
@@ -144,8 +158,9 @@ def test_prune_conv_drops_dead_channels_without_changing_the_function(x64):
     pruned, pv = kf.models.prune_conv(model, v, x, threshold=1e-9)
     assert pruned.channels == (3, 4)
     assert pruned.selections[0] == tuple(model.selections[0][j] for j in (0, 2, 3))
-    np.testing.assert_allclose(jax.jit(pruned.apply)(pv, x), jax.jit(model.apply)(v, x),
-                               rtol=1e-10, atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        jax.jit(pruned.apply)(pv, x), jax.jit(model.apply)(v, x), rtol=1e-10, atol=1e-12
+    )
     # per edge: n_s coefficients + scale_sp + scale_base (in * 9 edges into a channel)
     removed = kf.count_params(v["params"]) - kf.count_params(pv["params"])
     n = {s: kf.layers.skan.resolve_spaces((s,))[0].num_basis() for s in pool}

@@ -19,9 +19,20 @@ def test_list(capsys):
 
 def test_run_function_fitting_writes_results(tmp_path):
     out = tmp_path / "run"
-    args = ["run", "function_fitting", "--quiet", "--out", str(out), "targets=xy",
-            "grids=3,5", "steps_per_grid=30", "restarts=2", "restart_steps=10", "n_train=200",
-            "n_test=100"]  # fmt: skip
+    args = [
+        "run",
+        "function_fitting",
+        "--quiet",
+        "--out",
+        str(out),
+        "targets=xy",
+        "grids=3,5",
+        "steps_per_grid=30",
+        "restarts=2",
+        "restart_steps=10",
+        "n_train=200",
+        "n_test=100",
+    ]
     assert cli.main(args) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     kan = metrics["results"]["xy"]["kan"]
@@ -61,8 +72,17 @@ def test_unknown_experiment_exits_with_message(capsys):
 
 def test_run_pinn_quantum_wells_writes_results(tmp_path):
     out = tmp_path / "pinn"
-    args = ["run", "pinn_quantum_wells", "--quiet", "--out", str(out),
-            "potentials=infinite,barrier:10", "states=0,1", "models=mlp", "steps=200"]  # fmt: skip
+    args = [
+        "run",
+        "pinn_quantum_wells",
+        "--quiet",
+        "--out",
+        str(out),
+        "potentials=infinite,barrier:10",
+        "states=0,1",
+        "models=mlp",
+        "steps=200",
+    ]
     assert cli.main(args) == 0
     records = json.loads((out / "metrics.json").read_text())["results"]
     assert [(r["spec"], r["state"]) for r in records] == [
@@ -79,8 +99,16 @@ def test_run_pinn_quantum_wells_writes_results(tmp_path):
 
 def test_run_af_kan_mnist_on_digits_writes_results(tmp_path):
     out = tmp_path / "af"
-    args = ["run", "af_kan_mnist", "--quiet", "--out", str(out), "models=mlp,af_kan_quad1",
-            "epochs=3", "seeds=0,1"]  # fmt: skip
+    args = [
+        "run",
+        "af_kan_mnist",
+        "--quiet",
+        "--out",
+        str(out),
+        "models=mlp,af_kan_quad1",
+        "epochs=3",
+        "seeds=0,1",
+    ]
     assert cli.main(args) == 0
     res = json.loads((out / "metrics.json").read_text())["results"]["digits"]
     assert set(res) == {"mlp", "af_kan_quad1"}
@@ -96,8 +124,18 @@ def test_af_kan_mnist_reads_tfds_mnist(tmp_path, monkeypatch):
 
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
     with tfds.testing.mock_data(num_examples=128):
-        args = ["run", "af_kan_mnist", "--quiet", "--out", str(tmp_path / "m"), "datasets=mnist",
-                "models=af_kan_quad1", "epochs_override=1", "seeds=0,", "hidden=8"]  # fmt: skip
+        args = [
+            "run",
+            "af_kan_mnist",
+            "--quiet",
+            "--out",
+            str(tmp_path / "m"),
+            "datasets=mnist",
+            "models=af_kan_quad1",
+            "epochs_override=1",
+            "seeds=0,",
+            "hidden=8",
+        ]
         assert cli.main(args) == 0
     res = json.loads((tmp_path / "m" / "metrics.json").read_text())["results"]["mnist"]
     assert res["af_kan_quad1"]["widths"] == [784, 8, 10]
@@ -111,8 +149,17 @@ def test_af_kan_mnist_rejects_unknown_model(tmp_path, capsys):
 
 def test_run_activation_zoo_writes_results(tmp_path):
     out = tmp_path / "zoo"
-    args = ["run", "activation_zoo", "--quiet", "--out", str(out), "models=mlp,vit",
-            "activations=relu,", "epochs=2", "seeds=0,"]  # fmt: skip
+    args = [
+        "run",
+        "activation_zoo",
+        "--quiet",
+        "--out",
+        str(out),
+        "models=mlp,vit",
+        "activations=relu,",
+        "epochs=2",
+        "seeds=0,",
+    ]
     assert cli.main(args) == 0
     res = json.loads((out / "metrics.json").read_text())["results"]
     assert set(res) == {"mlp", "vit"} and set(res["mlp"]) == {"relu"}
@@ -125,14 +172,27 @@ def test_run_activation_zoo_writes_results(tmp_path):
 def test_run_karat_vit_on_digits_writes_results(tmp_path):
     out = tmp_path / "karat"
     # RandAugment is covered by tests/test_augment.py; off here to keep compile time down
-    args = ["run", "karat_vit", "--quiet", "--out", str(out), "epochs=2", "width=16", "depth=1",
-            "num_heads=2", "rank=4", "seeds=0,", "randaugment_n=0",
-            "attentions=fourier_karat_blockwise,"]  # fmt: skip
+    args = [
+        "run",
+        "karat_vit",
+        "--quiet",
+        "--out",
+        str(out),
+        "epochs=2",
+        "width=16",
+        "depth=1",
+        "num_heads=2",
+        "rank=4",
+        "seeds=0,",
+        "randaugment_n=0",
+        "attentions=fourier_karat_blockwise,",
+    ]
     assert cli.main(args) == 0
     res = json.loads((out / "metrics.json").read_text())["results"]
     assert set(res) == {"fourier_karat_blockwise"}
-    softmax = kf.models.ViT(10, image_size=8, patch_size=2, width=16, depth=1, num_heads=2,
-                            mlp_ratio=2)  # fmt: skip
+    softmax = kf.models.ViT(
+        10, image_size=8, patch_size=2, width=16, depth=1, num_heads=2, mlp_ratio=2
+    )
     shapes = jax.eval_shape(softmax.init, jax.random.key(0), jnp.zeros((1, 8, 8, 1)))
     per_head = (2 * 3 + 3) * 17 * 4  # (2G + 3) N r
     assert res["fourier_karat_blockwise"]["params"] - kf.count_params(shapes) == 2 * per_head
@@ -144,10 +204,25 @@ def test_karat_vit_reads_tfds_cifar10_and_names_the_paper(tmp_path, monkeypatch)
 
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
     with tfds.testing.mock_data(num_examples=32):
-        args = ["run", "karat_vit", "--quiet", "--out", str(tmp_path / "c"), "dataset=cifar10",
-                "size=custom", "image_size=8", "patch_size=4", "width=8", "depth=1",
-                "num_heads=2", "attentions=softmax,", "epochs=1", "batch_size=16",
-                "seeds=0,", "randaugment_n=0"]  # fmt: skip
+        args = [
+            "run",
+            "karat_vit",
+            "--quiet",
+            "--out",
+            str(tmp_path / "c"),
+            "dataset=cifar10",
+            "size=custom",
+            "image_size=8",
+            "patch_size=4",
+            "width=8",
+            "depth=1",
+            "num_heads=2",
+            "attentions=softmax,",
+            "epochs=1",
+            "batch_size=16",
+            "seeds=0,",
+            "randaugment_n=0",
+        ]
         assert cli.main(args) == 0
     table = (tmp_path / "c" / "table.md").read_text()
     assert "| cifar10 | custom | softmax |" in table
@@ -168,7 +243,7 @@ def test_run_skan_function_fitting_writes_results(tmp_path):
         "n_train=200",
         "n_test=100",
     ]
-    assert cli.main(args) == 0  # fmt: skip
+    assert cli.main(args) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     rows = metrics["results"]["xy"]
     assert rows["kan_bspline"]["params"] == 5 * 3 * (8 + 2)  # the reference budget
@@ -180,9 +255,18 @@ def test_run_skan_function_fitting_writes_results(tmp_path):
 
 def test_run_skan_image_classification_writes_results(tmp_path):
     out = tmp_path / "sconv"
-    args = ["run", "skan_image_classification", "--quiet", "--out", str(out), "epochs=3",
-            "channels=4,8", "spaces=bspline,chebyshev", "seeds=0,",
-            "models=cnn,sconvkan"]  # fmt: skip
+    args = [
+        "run",
+        "skan_image_classification",
+        "--quiet",
+        "--out",
+        str(out),
+        "epochs=3",
+        "channels=4,8",
+        "spaces=bspline,chebyshev",
+        "seeds=0,",
+        "models=cnn,sconvkan",
+    ]
     assert cli.main(args) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     res = metrics["results"]["digits"]

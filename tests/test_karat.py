@@ -27,8 +27,9 @@ def _naive_fourier(scores, coef, w):
 
 
 def test_fourier_operator_matches_naive_loop(x64):
-    op = kf.attention.KArAtOperator(num_heads=2, num_tokens=5, rank=3, grid_size=2,
-                                    param_dtype=jnp.float64)  # fmt: skip
+    op = kf.attention.KArAtOperator(
+        num_heads=2, num_tokens=5, rank=3, grid_size=2, param_dtype=jnp.float64
+    )
     scores = np.random.default_rng(0).normal(size=(2, 2, 4, 5)) * 2
     params = jax.jit(op.init)(jax.random.key(0), scores)["params"]
     assert params["coef"].shape == (2, 2, 3, 5, 3) and params["w"].shape == (2, 3, 5)
@@ -40,8 +41,15 @@ def test_fourier_operator_matches_naive_loop(x64):
 @pytest.mark.parametrize("chunk", [1, 3, 16])
 def test_general_basis_operator_matches_naive_loop(x64, chunk):
     # Chebyshev convention of the registry: T_0..T_k of tanh(a)
-    op = kf.attention.KArAtOperator(num_heads=2, num_tokens=4, rank=3, basis="chebyshev",
-                                    order=3, chunk=chunk, param_dtype=jnp.float64)  # fmt: skip
+    op = kf.attention.KArAtOperator(
+        num_heads=2,
+        num_tokens=4,
+        rank=3,
+        basis="chebyshev",
+        order=3,
+        chunk=chunk,
+        param_dtype=jnp.float64,
+    )
     scores = np.random.default_rng(1).normal(size=(2, 2, 7, 4))
     params = jax.jit(op.init)(jax.random.key(0), scores)["params"]
     coef, w = np.asarray(params["coef"]), np.asarray(params["w"])  # [h, N, 4, r], [h, r, N]
@@ -58,8 +66,15 @@ def test_general_basis_operator_matches_naive_loop(x64, chunk):
 
 @pytest.mark.parametrize("basis", ["fourier", "rbf"])
 def test_operator_gradients_match_finite_differences(x64, basis):
-    op = kf.attention.KArAtOperator(num_heads=1, num_tokens=3, rank=2, basis=basis, grid_size=2,
-                                    chunk=2, param_dtype=jnp.float64)  # fmt: skip
+    op = kf.attention.KArAtOperator(
+        num_heads=1,
+        num_tokens=3,
+        rank=2,
+        basis=basis,
+        grid_size=2,
+        chunk=2,
+        param_dtype=jnp.float64,
+    )
     scores = np.random.default_rng(2).normal(size=(1, 1, 3, 3))
     params = jax.jit(op.init)(jax.random.key(0), scores)["params"]
 
@@ -109,12 +124,27 @@ def test_blockwise_has_one_operator_per_layer_universal_one_shared():
 
 def test_fourier_karat_vit_learns_digits():
     data = kf.data.load_arrays(kf.data.image_source("digits", "train"))
-    model = kf.models.ViT(10, image_size=8, patch_size=2, width=32, depth=2, num_heads=2,
-                          attention="fourier_karat_blockwise", karat_rank=4)  # fmt: skip
+    model = kf.models.ViT(
+        10,
+        image_size=8,
+        patch_size=2,
+        width=32,
+        depth=2,
+        num_heads=2,
+        attention="fourier_karat_blockwise",
+        karat_rank=4,
+    )
     params = jax.jit(model.init)(jax.random.key(0), data["image"][:1])["params"]
     loss_fn = kf.train.supervised_loss(model, "cross_entropy", x_key="image", y_key="label")
-    res = kf.train.fit(loss_fn, params, data, optimizer=kf.train.make_optimizer("adamw", 3e-3),
-                       steps=150, batch_size=128, quiet=True)  # fmt: skip
+    res = kf.train.fit(
+        loss_fn,
+        params,
+        data,
+        optimizer=kf.train.make_optimizer("adamw", 3e-3),
+        steps=150,
+        batch_size=128,
+        quiet=True,
+    )
     assert res.history["accuracy"][-1] > 0.6
 
 

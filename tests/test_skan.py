@@ -29,8 +29,12 @@ def _perturbed_init(module, x, seed=1):
     leaves, tree = jax.tree.flatten(p)
     keys = jax.random.split(jax.random.key(seed), len(leaves))
     return jax.tree.unflatten(
-        tree, [v + 0.3 * jax.random.normal(k, v.shape, v.dtype)
-               for v, k in zip(leaves, keys, strict=True)])  # fmt: skip
+        tree,
+        [
+            v + 0.3 * jax.random.normal(k, v.shape, v.dtype)
+            for v, k in zip(leaves, keys, strict=True)
+        ],
+    )
 
 
 def test_mixed_layer_matches_naive_sum(x64):
@@ -71,11 +75,15 @@ def test_selection_keeps_the_dominant_term_and_drops_the_rest(x64):
     assert kf.count_params(new_p) == sum(3 * (n[int(s)] + 2) for s in sel)
     j = 0
     s = int(sel[j])
-    kan = kf.layers.KANLayer(1, POOL[s].basis, POOL[s].grid_size, POOL[s].order,
-                             param_dtype=jnp.float64)  # fmt: skip
+    kan = kf.layers.KANLayer(
+        1, POOL[s].basis, POOL[s].grid_size, POOL[s].order, param_dtype=jnp.float64
+    )
     col = slice(j, j + 1)
-    kp = {"coef": np.asarray(p[f"coef_{s}"])[..., col] * w[s, j], "scale_sp": sp[:, col],
-          "scale_base": np.asarray(p["scale_base"])[:, col]}  # fmt: skip
+    kp = {
+        "coef": np.asarray(p[f"coef_{s}"])[..., col] * w[s, j],
+        "scale_sp": sp[:, col],
+        "scale_base": np.asarray(p["scale_base"])[:, col],
+    }
     np.testing.assert_allclose(jax.jit(kan.apply)({"params": kp}, x)[:, 0], want[:, j], rtol=1e-10)
 
 
@@ -120,8 +128,9 @@ def test_prune_drops_dead_hidden_nodes_without_changing_the_function(x64):
     v = {"params": p}
     pruned, pv = skan.prune(model, v, x, threshold=1e-8)
     assert pruned.widths == (2, 3, 1)
-    np.testing.assert_allclose(jax.jit(pruned.apply)(pv, x), jax.jit(model.apply)(v, x),
-                               rtol=1e-10, atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        jax.jit(pruned.apply)(pv, x), jax.jit(model.apply)(v, x), rtol=1e-10, atol=1e-12
+    )
     assert len(skan.chosen_spaces(pruned)[0]) == 3
 
 
@@ -129,8 +138,7 @@ def test_fit_skan_runs_three_stages_and_fits():
     x = np.linspace(-1, 1, 256, dtype=np.float32)[:, None]
     y = np.sin(np.pi * x) + 0.3 * x**2
     model = kf.models.SKAN((1, 3, 1))
-    phases = kf.train.fit_skan(model, x, y, steps=(300, 200, 100), learning_rate=2e-2,
-                               quiet=True)  # fmt: skip
+    phases = kf.train.fit_skan(model, x, y, steps=(300, 200, 100), learning_rate=2e-2, quiet=True)
     assert [p.stage for p in phases] == ["mixed", "selective", "pruned"]
     final = phases[-1]
     rmse = float(jnp.sqrt(jnp.mean((final.model.apply(final.variables, x) - y) ** 2)))

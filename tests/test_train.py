@@ -201,9 +201,14 @@ def test_grid_schedule_extends_and_improves(x64):
     data = regression_data(200)
     model = kf.models.KAN((2, 1, 1), param_dtype=jnp.float64)
     phases = train.fit_grid_schedule(
-        model, data["x"].astype(np.float64), data["y"].astype(np.float64), (3, 6),
-        steps_per_grid=40, restarts=2, restart_steps=10,
-    )  # fmt: skip
+        model,
+        data["x"].astype(np.float64),
+        data["y"].astype(np.float64),
+        (3, 6),
+        steps_per_grid=40,
+        restarts=2,
+        restart_steps=10,
+    )
     assert [p.grid_size for p in phases] == [3, 6]
     assert phases[1].variables["params"]["layer_0"]["coef"].shape == (2, 9, 1)
     assert phases[1].history["loss"][-1] < phases[0].history["loss"][-1]
@@ -234,13 +239,20 @@ def test_eval_fn_runs_on_schedule_and_at_the_end():
 def test_best_of_restarts_keeps_the_lowest_training_loss():
     data = regression_data()
     model = kf.models.MLP((2, 8, 1))
-    best = train.best_of_restarts(model, data, restarts=3, steps=15, seed=4,
-                                  optimizer=train.make_optimizer("adam", 1e-2))  # fmt: skip
+    best = train.best_of_restarts(
+        model, data, restarts=3, steps=15, seed=4, optimizer=train.make_optimizer("adam", 1e-2)
+    )
     finals = []
     for s in (4, 5, 6):  # each seed alone, from the same init the helper uses
         params = jax.jit(model.init)(jax.random.key(s), data["x"][:1])["params"]
-        res = train.fit(train.supervised_loss(model), params, data, steps=15, quiet=True,
-                        optimizer=train.make_optimizer("adam", 1e-2))  # fmt: skip
+        res = train.fit(
+            train.supervised_loss(model),
+            params,
+            data,
+            steps=15,
+            quiet=True,
+            optimizer=train.make_optimizer("adam", 1e-2),
+        )
         finals.append(res.history["loss"][-1])
     assert best.seed == 4 + int(np.argmin(finals))
     np.testing.assert_allclose(best.history["loss"][-1], min(finals), rtol=1e-6)
@@ -258,9 +270,16 @@ def test_train_classifier_on_digits_reports_accuracy_cost_and_resumes(tmp_path):
 
     def run(epochs):
         return kf.train.train_classifier(
-            model, train, test, kf.train.make_optimizer("adam", 3e-3), epochs=epochs,
-            batch_size=64, transform=flat, checkpoint_dir=tmp_path, quiet=True,
-        )  # fmt: skip
+            model,
+            train,
+            test,
+            kf.train.make_optimizer("adam", 3e-3),
+            epochs=epochs,
+            batch_size=64,
+            transform=flat,
+            checkpoint_dir=tmp_path,
+            quiet=True,
+        )
 
     first = run(2)
     res = run(4)  # resumes from the 2-epoch checkpoint

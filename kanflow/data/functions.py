@@ -71,27 +71,70 @@ def _exp_mean_sin_sq(x):
 TARGETS: dict[str, Target] = {
     t.name: t
     for t in [
-        Target("exp_sin_sq", 2, lambda x: np.exp(np.sin(np.pi * x[:, 0]) + x[:, 1] ** 2),
-               "exp(sin(pi x) + y^2)", (2, 1, 1), "KAN paper (Liu et al. 2024), Fig. 3.1"),
-        Target("xy", 2, lambda x: x[:, 0] * x[:, 1], "x y", (2, 2, 1),
-               "KAN paper (Liu et al. 2024), Fig. 3.1"),
-        Target("bessel_j0", 1, lambda x: bessel_j0(20 * x[:, 0]), "J_0(20 x)", (1, 1),
-               "KAN paper (Liu et al. 2024), Fig. 3.1"),
-        Target("exp_sin_sq_4d", 4, _exp_mean_sin_sq, "exp(mean_i sin^2(pi x_i / 2)), 4-D",
-               (4, 1, 1), "KAN paper Fig. 3.1 (its 100-D function at 4-D)"),
-        Target("exp_sin_sq_100d", 100, _exp_mean_sin_sq, "exp(mean_i sin^2(pi x_i / 2)), 100-D",
-               (100, 1, 1), "KAN paper (Liu et al. 2024), Fig. 3.1"),
-        Target("exp_sin_sum_4d", 4,
-               lambda x: np.exp(0.5 * (np.sin(np.pi * (x[:, 0] ** 2 + x[:, 1] ** 2))
-                                       + np.sin(np.pi * (x[:, 2] ** 2 + x[:, 3] ** 2)))),
-               "exp((sin(pi (x1^2 + x2^2)) + sin(pi (x3^2 + x4^2))) / 2)", (4, 4, 2, 1),
-               "KAN paper (Liu et al. 2024), Fig. 3.1"),
-        Target("feynman_i_6_20a", 1,
-               lambda x: np.exp(-((3 * x[:, 0]) ** 2) / 2) / np.sqrt(2 * np.pi),
-               "exp(-t^2 / 2) / sqrt(2 pi), t = 3 x", (1, 1),
-               "Feynman I.6.20a (KAN paper Sec. 3.3), theta = 3 x"),
+        Target(
+            "exp_sin_sq",
+            2,
+            lambda x: np.exp(np.sin(np.pi * x[:, 0]) + x[:, 1] ** 2),
+            "exp(sin(pi x) + y^2)",
+            (2, 1, 1),
+            "KAN paper (Liu et al. 2024), Fig. 3.1",
+        ),
+        Target(
+            "xy",
+            2,
+            lambda x: x[:, 0] * x[:, 1],
+            "x y",
+            (2, 2, 1),
+            "KAN paper (Liu et al. 2024), Fig. 3.1",
+        ),
+        Target(
+            "bessel_j0",
+            1,
+            lambda x: bessel_j0(20 * x[:, 0]),
+            "J_0(20 x)",
+            (1, 1),
+            "KAN paper (Liu et al. 2024), Fig. 3.1",
+        ),
+        Target(
+            "exp_sin_sq_4d",
+            4,
+            _exp_mean_sin_sq,
+            "exp(mean_i sin^2(pi x_i / 2)), 4-D",
+            (4, 1, 1),
+            "KAN paper Fig. 3.1 (its 100-D function at 4-D)",
+        ),
+        Target(
+            "exp_sin_sq_100d",
+            100,
+            _exp_mean_sin_sq,
+            "exp(mean_i sin^2(pi x_i / 2)), 100-D",
+            (100, 1, 1),
+            "KAN paper (Liu et al. 2024), Fig. 3.1",
+        ),
+        Target(
+            "exp_sin_sum_4d",
+            4,
+            lambda x: np.exp(
+                0.5
+                * (
+                    np.sin(np.pi * (x[:, 0] ** 2 + x[:, 1] ** 2))
+                    + np.sin(np.pi * (x[:, 2] ** 2 + x[:, 3] ** 2))
+                )
+            ),
+            "exp((sin(pi (x1^2 + x2^2)) + sin(pi (x3^2 + x4^2))) / 2)",
+            (4, 4, 2, 1),
+            "KAN paper (Liu et al. 2024), Fig. 3.1",
+        ),
+        Target(
+            "feynman_i_6_20a",
+            1,
+            lambda x: np.exp(-((3 * x[:, 0]) ** 2) / 2) / np.sqrt(2 * np.pi),
+            "exp(-t^2 / 2) / sqrt(2 pi), t = 3 x",
+            (1, 1),
+            "Feynman I.6.20a (KAN paper Sec. 3.3), theta = 3 x",
+        ),
     ]
-}  # fmt: skip
+}
 
 
 def get_target(name: str) -> Target:

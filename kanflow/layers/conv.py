@@ -99,9 +99,16 @@ class KANConv(nn.Module):
         if self.has_variable("params", "kan"):
             n_in = self.variables["params"]["kan"]["coef"].shape[0]
         patches = _receptive_fields(self, x, "KANConv", n_in)
-        layer = KANLayer(self.features, self.basis, self.grid_size, self.order, self.grid_range,
-                         self.base_activation, param_dtype=self.param_dtype,
-                         name="kan")  # fmt: skip
+        layer = KANLayer(
+            self.features,
+            self.basis,
+            self.grid_size,
+            self.order,
+            self.grid_range,
+            self.base_activation,
+            param_dtype=self.param_dtype,
+            name="kan",
+        )
         return layer(patches)
 
 
@@ -131,6 +138,12 @@ class SKANConv(nn.Module):
             p = self.variables["params"]["skan"]
             n_in = next(v for name, v in p.items() if name.startswith("coef_")).shape[0]
         patches = _receptive_fields(self, x, "SKANConv", n_in)
-        layer = SKANLayer(self.features, self.spaces, self.selection, self.base_activation,
-                          param_dtype=self.param_dtype, name="skan")  # fmt: skip
+        layer = SKANLayer(
+            self.features,
+            self.spaces,
+            self.selection,
+            self.base_activation,
+            param_dtype=self.param_dtype,
+            name="skan",
+        )
         return layer(patches)

@@ -183,8 +183,9 @@ class SKANLayer(nn.Module):
             std = self.noise_scale / math.sqrt(n)
             return self.param(name, nn.initializers.normal(std, pd), (n_in, n, cols), pd)
 
-        scale_sp = self.param("scale_sp", nn.initializers.constant(1 / math.sqrt(n_in), pd),
-                              (n_in, out), pd)  # fmt: skip
+        scale_sp = self.param(
+            "scale_sp", nn.initializers.constant(1 / math.sqrt(n_in), pd), (n_in, out), pd
+        )
         if self.selection is None:
             logits = self.param("select_logits", nn.initializers.zeros_init(), (len(pool), out), pd)
             w = jax.nn.softmax(logits, axis=0)  # [S, out]
@@ -251,10 +252,12 @@ def keep_nodes(
         raise ValueError(
             f"keep must list node indices in [0, {layer.features}), got {keep.tolist()}"
         )
-    new_layer = layer.clone(features=int(keep.size),
-                            selection=tuple(int(layer.selection[j]) for j in keep))  # fmt: skip
-    new_params = {k: params[k][..., keep] for k in ("scale_base", "scale_sp", "bias")
-                  if k in params}  # fmt: skip
+    new_layer = layer.clone(
+        features=int(keep.size), selection=tuple(int(layer.selection[j]) for j in keep)
+    )
+    new_params = {
+        k: params[k][..., keep] for k in ("scale_base", "scale_sp", "bias") if k in params
+    }
     old_groups = layer.groups()
     for s, nodes in new_layer.groups().items():
         # column of old node keep[n] inside the old group of space s

@@ -84,18 +84,31 @@ class ConvNet(nn.Module):
         x, pd = images, self.param_dtype
         for i, c in enumerate(self.channels):
             if self.conv == "cnn":
-                x = nn.Conv(c, (self.kernel_size,) * 2, padding="SAME", param_dtype=pd,
-                            name=f"conv_{i}")(x)  # fmt: skip
+                x = nn.Conv(
+                    c, (self.kernel_size,) * 2, padding="SAME", param_dtype=pd, name=f"conv_{i}"
+                )(x)
                 x = _act.apply(_act.build(self.activation, name=f"act_{i}"), x, train)
             else:
                 if self.conv == "kan":
-                    layer = KANConv(c, self.kernel_size, basis=self.basis,
-                                    grid_size=self.grid_size, order=self.order, param_dtype=pd,
-                                    name=f"conv_{i}")  # fmt: skip
+                    layer = KANConv(
+                        c,
+                        self.kernel_size,
+                        basis=self.basis,
+                        grid_size=self.grid_size,
+                        order=self.order,
+                        param_dtype=pd,
+                        name=f"conv_{i}",
+                    )
                 else:
                     sel = None if self.selections is None else self.selections[i]
-                    layer = SKANConv(c, self.kernel_size, spaces=self.spaces, selection=sel,
-                                     param_dtype=pd, name=f"conv_{i}")  # fmt: skip
+                    layer = SKANConv(
+                        c,
+                        self.kernel_size,
+                        spaces=self.spaces,
+                        selection=sel,
+                        param_dtype=pd,
+                        name=f"conv_{i}",
+                    )
                 x = layer(x)
                 if self.norm:
                     x = nn.LayerNorm(param_dtype=pd, name=f"norm_{i}")(x)

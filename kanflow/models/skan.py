@@ -58,9 +58,15 @@ class SKAN(nn.Module):
     def layer(self, l: int, name: str | None = None) -> SKANLayer:
         """Layer ``l`` (a standalone module unless called inside ``__call__``)."""
         sel = None if self.selections is None else self.selections[l]
-        return SKANLayer(self.widths[l + 1], self.spaces, sel, self.base_activation,
-                         noise_scale=self.noise_scale, param_dtype=self.param_dtype,
-                         name=name)  # fmt: skip
+        return SKANLayer(
+            self.widths[l + 1],
+            self.spaces,
+            sel,
+            self.base_activation,
+            noise_scale=self.noise_scale,
+            param_dtype=self.param_dtype,
+            name=name,
+        )
 
     @nn.compact
     def __call__(self, x: Array) -> Array:

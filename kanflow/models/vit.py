@@ -172,10 +172,15 @@ class ViT(nn.Module):
     def _karat(self, name: str) -> KArAtOperator:
         basis = "fourier" if self.attention.startswith("fourier_") else self.karat_basis
         return KArAtOperator(
-            self.num_heads, self.num_tokens, rank=self.karat_rank, basis=basis,
-            grid_size=self.karat_grid_size, order=self.karat_order,
-            param_dtype=self.param_dtype, name=name,
-        )  # fmt: skip
+            self.num_heads,
+            self.num_tokens,
+            rank=self.karat_rank,
+            basis=basis,
+            grid_size=self.karat_grid_size,
+            order=self.karat_order,
+            param_dtype=self.param_dtype,
+            name=name,
+        )
 
 
 def vit(
@@ -194,5 +199,13 @@ def vit(
     """
     if name not in SIZES:
         raise ValueError(f"name must be one of {sorted(SIZES)}, got {name!r}")
-    return ViT(num_classes, image_size, patch_size, attention=attention, karat_grid_size=grid_size,
-               karat_rank=rank, **SIZES[name], **kwargs)  # fmt: skip
+    return ViT(
+        num_classes,
+        image_size,
+        patch_size,
+        attention=attention,
+        karat_grid_size=grid_size,
+        karat_rank=rank,
+        **SIZES[name],
+        **kwargs,
+    )

@@ -163,10 +163,16 @@ def solve(
     if not 0 <= ritz_steps <= steps:
         raise ValueError(f"ritz_steps must be in [0, steps], got {ritz_steps}")
     opts = dict(
-        model=model, steps=steps, seed=seed, ritz_steps=ritz_steps, chunk_steps=chunk_steps,
-        orthogonality=orthogonality, quadrature_order=quadrature_order,
-        quadrature_pieces=quadrature_pieces, quiet=quiet,
-    )  # fmt: skip
+        model=model,
+        steps=steps,
+        seed=seed,
+        ritz_steps=ritz_steps,
+        chunk_steps=chunk_steps,
+        orthogonality=orthogonality,
+        quadrature_order=quadrature_order,
+        quadrature_pieces=quadrature_pieces,
+        quiet=quiet,
+    )
     lower = list(lower or [])
     while len(lower) < state:
         lower.append(solve(potential, len(lower), lower=lower, **opts))

@@ -153,14 +153,28 @@ def train_classifier(
     params = variables["params"]
     model_state = {k: v for k, v in variables.items() if k != "params"}
     loss_fn = loss_fn or supervised_loss(
-        model, "cross_entropy", x_key="image", y_key="label",
-        apply_kwargs=train_kwargs, label_smoothing=label_smoothing,
-    )  # fmt: skip
+        model,
+        "cross_entropy",
+        x_key="image",
+        y_key="label",
+        apply_kwargs=train_kwargs,
+        label_smoothing=label_smoothing,
+    )
     res = fit(
-        loss_fn, params, batch_fn, optimizer=optimizer, steps=epochs * steps_per_epoch,
-        model_state=model_state, seed=seed, log_every=steps_per_epoch, mesh=mesh,
-        checkpoint_dir=checkpoint_dir, checkpoint_every=steps_per_epoch, quiet=quiet, desc=desc,
-    )  # fmt: skip
+        loss_fn,
+        params,
+        batch_fn,
+        optimizer=optimizer,
+        steps=epochs * steps_per_epoch,
+        model_state=model_state,
+        seed=seed,
+        log_every=steps_per_epoch,
+        mesh=mesh,
+        checkpoint_dir=checkpoint_dir,
+        checkpoint_every=steps_per_epoch,
+        quiet=quiet,
+        desc=desc,
+    )
     scored = res.state.params if eval_params is None else eval_params(res.state)
     final = {"params": scored, **res.state.model_state}
     acc = evaluate_accuracy(model, final, test, transform=transform, apply_kwargs=eval_kwargs)
@@ -169,5 +183,6 @@ def train_classifier(
     per_step = np.diff(t) / np.maximum(np.diff(st), 1)
     epoch_time = float(np.median(per_step) * steps_per_epoch) if len(per_step) else float("nan")
     flops = forward_flops(model, final, example["image"][0], **dict(eval_kwargs or {}))
-    return ClassifierResult(final, acc, count_params(final["params"]), flops, epoch_time,
-                            res.history)  # fmt: skip
+    return ClassifierResult(
+        final, acc, count_params(final["params"]), flops, epoch_time, res.history
+    )

@@ -50,8 +50,11 @@ def track_ema(decay: float, debias: bool = True) -> optax.GradientTransformation
 
 def ema_params(opt_state: Any) -> Any:
     """The averaged parameters from an optimiser state that contains :func:`track_ema`."""
-    found = [s for s in jax.tree.leaves(opt_state, is_leaf=lambda x: isinstance(x, EmaState))
-             if isinstance(s, EmaState)]  # fmt: skip
+    found = [
+        s
+        for s in jax.tree.leaves(opt_state, is_leaf=lambda x: isinstance(x, EmaState))
+        if isinstance(s, EmaState)
+    ]
     if not found:
         raise ValueError("no track_ema state in this optimiser state")
     return found[0].ema

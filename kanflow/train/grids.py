@@ -65,12 +65,19 @@ def best_of_restarts(
     for r in range(restarts):
         variables = init(jax.random.key(seed + r), data["x"][:1])
         res = fit(
-            loss_fn, variables["params"], data, optimizer=optimizer, steps=steps, quiet=True,
-            model_state={k: v for k, v in variables.items() if k != "params"}, step_fn=step_fn,
-        )  # fmt: skip
+            loss_fn,
+            variables["params"],
+            data,
+            optimizer=optimizer,
+            steps=steps,
+            quiet=True,
+            model_state={k: v for k, v in variables.items() if k != "params"},
+            step_fn=step_fn,
+        )
         if best is None or res.history["loss"][-1] < best.history["loss"][-1]:
-            best = Restart({**variables, "params": res.params}, res.history, seed + r,
-                           step_fn, optimizer)  # fmt: skip
+            best = Restart(
+                {**variables, "params": res.params}, res.history, seed + r, step_fn, optimizer
+            )
     return best
 
 
@@ -140,15 +147,22 @@ def fit_grid_schedule(
         opt = opt or make_opt()
         step_fn = step_fn or make_train_step(loss_fn, opt)
         res = fit(
-            loss_fn, variables["params"], data, optimizer=opt, steps=steps,
+            loss_fn,
+            variables["params"],
+            data,
+            optimizer=opt,
+            steps=steps,
             model_state={k: v for k, v in variables.items() if k != "params"},
-            quiet=quiet, step_fn=step_fn, desc=f"G={model.grid_size}",
-        )  # fmt: skip
+            quiet=quiet,
+            step_fn=step_fn,
+            desc=f"G={model.grid_size}",
+        )
         return {**variables, "params": res.params}, res.history
 
     # first grid: best of `restarts` short runs, judged on the training loss only
-    best = best_of_restarts(model, data, restarts=restarts, steps=restart_steps, seed=seed,
-                            optimizer=make_opt())  # fmt: skip
+    best = best_of_restarts(
+        model, data, restarts=restarts, steps=restart_steps, seed=seed, optimizer=make_opt()
+    )
     variables, hist = best.variables, best.history
     if steps_per_grid > restart_steps:
         rest = steps_per_grid - restart_steps

@@ -82,9 +82,17 @@ def fit_skan(
 
     def train(stage: str, model, variables, n: int) -> dict:
         opt = optax.adam(optax.cosine_decay_schedule(learning_rate, max(n, 1)))
-        res = fit(supervised_loss(model, loss), variables["params"], data, optimizer=opt,
-                  steps=n, batch_size=batch_size, seed=seed, quiet=quiet,
-                  desc=f"S-KAN {stage}")  # fmt: skip
+        res = fit(
+            supervised_loss(model, loss),
+            variables["params"],
+            data,
+            optimizer=opt,
+            steps=n,
+            batch_size=batch_size,
+            seed=seed,
+            quiet=quiet,
+            desc=f"S-KAN {stage}",
+        )
         v = {"params": res.params}
         phases.append(SKANPhase(stage, model, v, res.history))
         return v
@@ -149,8 +157,12 @@ def fit_sconvkan(
     """
     if model.conv != "skan" or model.selections is not None:
         raise ValueError("fit_sconvkan starts from a mixing S-ConvKAN (conv='skan', no selections)")
-    if (len(epochs) != 3 or any(not isinstance(e, int) or e < 0 for e in epochs)
-            or epochs[0] < 1 or epochs[1] < 1):  # fmt: skip
+    if (
+        len(epochs) != 3
+        or any(not isinstance(e, int) or e < 0 for e in epochs)
+        or epochs[0] < 1
+        or epochs[1] < 1
+    ):
         raise ValueError(
             f"epochs must be three ints (mixed >= 1, selective >= 1, pruned >= 0), got {epochs}"
         )
@@ -172,9 +184,18 @@ def fit_sconvkan(
                 break
             images = next(iter(eval_batches(train, prune_examples)))["image"]
             model, variables = _convnet.prune_conv(model, variables, images, prune_threshold)
-        res = train_classifier(model, train, test, optimizer(n), epochs=n, batch_size=batch_size,
-                               seed=seed, variables=variables, quiet=quiet,
-                               desc=f"S-ConvKAN {stage}")  # fmt: skip
+        res = train_classifier(
+            model,
+            train,
+            test,
+            optimizer(n),
+            epochs=n,
+            batch_size=batch_size,
+            seed=seed,
+            variables=variables,
+            quiet=quiet,
+            desc=f"S-ConvKAN {stage}",
+        )
         variables = res.variables
         phases.append(SConvKANPhase(stage, model, res))
     return phases
