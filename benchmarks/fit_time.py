@@ -38,7 +38,7 @@ def main(argv=None) -> None:
         t_import = time.perf_counter() - T0
         d = kf.data.make_dataset("exp_sin_sq", 1000, 1000, seed=0, dtype=np.float64)
         model = kf.models.KAN((2, 1, 1), param_dtype=jnp.float64)
-        phases = kf.train.fit_grid_schedule(
+        phases = kf.recipes.fit_grid_schedule(
             model,
             d["train_x"],
             d["train_y"],

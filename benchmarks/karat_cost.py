@@ -60,7 +60,12 @@ def make_step(model, tx):
 
 def measure(attention: str, a, images, labels, naive: bool = False) -> tuple[int, float]:
     model = kf.models.vit(
-        "tiny", 10, image_size=a.image, attention=attention, grid_size=a.grid, rank=a.rank
+        "tiny",
+        10,
+        image_size=a.image,
+        attention=attention,
+        karat_grid_size=a.grid,
+        karat_rank=a.rank,
     )
     params = jax.jit(model.init)(jax.random.key(0), images[:1])["params"]
     tx = optax.adamw(1e-3, weight_decay=0.05)

@@ -166,7 +166,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                     )
                     return kf.train.make_optimizer("adamw", sched, weight_decay=cfg.weight_decay)
 
-                r = kf.train.train_classifier(
+                r = kf.recipes.train_classifier(
                     model,
                     train,
                     test,

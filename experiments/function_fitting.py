@@ -8,7 +8,7 @@ Run::
 What it does, per target: a B-spline KAN of the target's exact shape (e.g.
 [2, 1, 1]) with k = 3 is trained by L-BFGS in float64 on 1000 uniform points,
 through the grid schedule 3 -> 10 -> 20 (grid extension by least squares
-between phases; :func:`kanflow.train.fit_grid_schedule`). The first grid keeps
+between phases; :func:`kanflow.recipes.fit_grid_schedule`). The first grid keeps
 the best of ``restarts`` initialisations by *training* loss. A two-hidden-layer
 SiLU MLP with the same parameter count as the final KAN is trained by L-BFGS
 for the same total number of updates. Test RMSE is on 1000 fresh points.
@@ -89,7 +89,7 @@ def _fit_mlp(cfg: Config, target, data, n_params: int, quiet: bool):
     width = kf.models.MLP.width_for_params(target.dim, 1, depth, n_params)
     model = kf.models.MLP((target.dim, width, width, 1), param_dtype=data["train_x"].dtype)
     batch = {"x": data["train_x"], "y": data["train_y"]}
-    best = kf.train.best_of_restarts(
+    best = kf.recipes.best_of_restarts(
         model, batch, restarts=cfg.restarts, steps=cfg.restart_steps, seed=cfg.seed
     )
     total = len(cfg.grids) * cfg.steps_per_grid - cfg.restart_steps
@@ -120,7 +120,7 @@ def _run_target(cfg: Config, name: str, out_dir: str, quiet: bool) -> dict:
     model = kf.models.KAN(target.kan_widths, order=cfg.order, param_dtype=jnp.dtype(dtype))
     phases = []
 
-    def on_phase(phase: kf.train.GridPhase) -> None:
+    def on_phase(phase: kf.recipes.GridPhase) -> None:
         apply = jax.jit(phase.model.apply)
         row = {
             "grid_size": phase.grid_size,
@@ -135,7 +135,7 @@ def _run_target(cfg: Config, name: str, out_dir: str, quiet: bool) -> dict:
             rmse, g = row["test_rmse"], row["grid_size"]
             print(f"  {name} G={g}: test RMSE {rmse:.3e} ({phase.elapsed:.1f} s)")
 
-    result = kf.train.fit_grid_schedule(
+    result = kf.recipes.fit_grid_schedule(
         model,
         data["train_x"],
         data["train_y"],

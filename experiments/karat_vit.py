@@ -131,7 +131,9 @@ def build_model(cfg: Config, attention: str, num_classes: int) -> kf.models.ViT:
             karat_rank=cfg.rank,
             **common,
         )
-    return kf.models.vit(cfg.size, num_classes, grid_size=cfg.grid_size, rank=cfg.rank, **common)
+    return kf.models.vit(
+        cfg.size, num_classes, karat_grid_size=cfg.grid_size, karat_rank=cfg.rank, **common
+    )
 
 
 def make_optimizer(cfg: Config, steps_per_epoch: int) -> optax.GradientTransformation:
@@ -204,7 +206,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         runs = []
         for seed in cfg.seeds:
             model = build_model(cfg, attention, train.num_classes)
-            loss_fn = kf.train.image_classification_loss(
+            loss_fn = kf.recipes.image_classification_loss(
                 model,
                 train.num_classes,
                 label_smoothing=cfg.label_smoothing,
@@ -212,7 +214,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                 cutmix_alpha=cfg.cutmix_alpha,
                 rand_augment=ra,
             )
-            r = kf.train.train_classifier(
+            r = kf.recipes.train_classifier(
                 model,
                 train,
                 test,

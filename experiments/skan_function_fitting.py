@@ -23,7 +23,7 @@ to come closest to ``P``, the actual counts are in the table):
   RSWAF, Chebyshev 4, Gram 3, Jacobi 4, Mexican hat, Morlet, DoG, Meyer, Shannon,
   ReLU-KAN);
 * ``skan``: S-KAN over the whole pool, trained by
-  :func:`kanflow.train.fit_skan` (mixed, then selective, then pruned; its
+  :func:`kanflow.recipes.fit_skan` (mixed, then selective, then pruned; its
   ``h`` is sized for the *selected* model, which is what is counted).
 
 Every model gets the same number of Adam steps (cosine decay from
@@ -104,7 +104,7 @@ def hidden_width(model: str, d: int, budget: int) -> int:
 def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
     x, y = data["train_x"], data["train_y"]
     if name == "skan":
-        phases = kf.train.fit_skan(
+        phases = kf.recipes.fit_skan(
             kf.models.SKAN((d, h, 1)),
             x,
             y,

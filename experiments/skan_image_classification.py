@@ -13,7 +13,7 @@ Models (:class:`kanflow.models.ConvNet`: two 3×3 convolution blocks with
 linear head):
 
 * ``sconvkan``: S-ConvKAN, SKANConv blocks over ``spaces``, trained by
-  :func:`kanflow.train.fit_sconvkan`: mixed for half the epochs, selective
+  :func:`kanflow.recipes.fit_sconvkan`: mixed for half the epochs, selective
   (every output channel keeps its strongest space, the others dropped) for a
   quarter, then channels whose edges all fall below ``prune_threshold`` are
   pruned and the network is fine-tuned for the last quarter.
@@ -105,13 +105,13 @@ def _run_model(name, cfg, train, test, seed, quiet, cnn_c):
         model = kf.models.ConvNet(channels=cfg.channels, conv="skan", spaces=cfg.spaces, **common)
     kw = dict(batch_size=cfg.batch_size, seed=seed, quiet=quiet)
     if name != "sconvkan":
-        return model, kf.train.train_classifier(
+        return model, kf.recipes.train_classifier(
             model, train, test, _optimizer(cfg, cfg.epochs), epochs=cfg.epochs, desc=name, **kw
         )
     mixed = max(1, cfg.epochs // 2)
     selective = max(1, cfg.epochs // 4)
     pruned = max(0, cfg.epochs - mixed - selective)
-    phases = kf.train.fit_sconvkan(
+    phases = kf.recipes.fit_sconvkan(
         model,
         train,
         test,

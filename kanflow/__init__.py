@@ -1,6 +1,18 @@
 """kanflow: learnable-activation networks in JAX/Flax."""
 
-from kanflow import activations, attention, basis, data, grid, layers, models, pinn, plot, train
+from kanflow import (
+    activations,
+    attention,
+    basis,
+    data,
+    grid,
+    layers,
+    models,
+    pinn,
+    plot,
+    recipes,
+    train,
+)
 from kanflow.models import count_params
 
 __version__ = "0.1.0"
@@ -15,5 +27,6 @@ __all__ = [
     "models",
     "pinn",
     "plot",
+    "recipes",
     "train",
 ]

@@ -26,6 +26,8 @@ import numpy as np
 from jax import Array
 
 from kanflow.basis.bspline import bspline, uniform_knots
+from kanflow.layers.capture import layer_inputs
+from kanflow.layers.kan import KANLayer
 
 __all__ = ["knots_from_samples", "refit_coefficients", "update", "extend", "check_knots"]
 
@@ -109,11 +111,6 @@ def refit_coefficients(
     return jax.vmap(solve, in_axes=(1, 1))(design, old)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _layer_inputs(model: nn.Module, variables, x: Array):
-    return model.apply(variables, x, mutable=["intermediates"])[1]
-
-
 @functools.partial(jax.jit, static_argnums=(3, 4, 5, 6, 7))
 def _refit_layer(x, knots, coef, order, grid_size, grid_eps, grid_range, ridge):
     new_knots = knots_from_samples(x, grid_size, order, grid_eps, grid_range)
@@ -121,15 +118,14 @@ def _refit_layer(x, knots, coef, order, grid_size, grid_eps, grid_range, ridge):
 
 
 def _grid_layers(model: nn.Module, variables, x: Array) -> dict[tuple[str, ...], Array]:
-    """Paths of the adaptive-grid layers in ``model`` and their inputs on ``x``."""
-    state = _layer_inputs(model, variables, x)
-    inputs = flax.traverse_util.flatten_dict(flax.core.unfreeze(state["intermediates"]))
+    """Paths of the adaptive-grid layers in ``model`` and their inputs on ``x`` (``[n, in]``)."""
     grids = flax.traverse_util.flatten_dict(flax.core.unfreeze(variables.get("grid", {})))
-    found = {}
-    for path, value in inputs.items():
-        if path[-1] == "kan_inputs" and path[:-1] + ("knots",) in grids:
-            found[path[:-1]] = value[0].reshape(-1, value[0].shape[-1])
-    return found
+    inputs = layer_inputs(model, variables, x, KANLayer)
+    return {
+        path: value.reshape(-1, value.shape[-1])
+        for path, value in inputs.items()
+        if path + ("knots",) in grids
+    }
 
 
 def update(

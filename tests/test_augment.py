@@ -103,7 +103,7 @@ def test_augmented_loss_trains_a_vit_with_the_full_recipe():
     data = kf.data.load_arrays(kf.data.image_source("digits", "train"))
     model = kf.models.ViT(10, image_size=8, patch_size=2, width=32, depth=2, num_heads=2)
     params = jax.jit(model.init)(jax.random.key(0), data["image"][:1])["params"]
-    loss_fn = kf.train.image_classification_loss(
+    loss_fn = kf.recipes.image_classification_loss(
         model, 10, label_smoothing=0.1, mixup_alpha=0.8, cutmix_alpha=1.0, rand_augment=(2, 9.0)
     )
     sched = kf.train.make_schedule(3e-3, "cosine", steps=200, warmup_steps=20, end_value=1e-5)

@@ -52,7 +52,7 @@ def test_kan_conv_matches_naive_loop(x64, padding, strides):
     )
     v = jax.jit(conv.init)(jax.random.key(0), x)
     got = jax.jit(conv.apply)(v, x)
-    edge = kf.layers.KANLayer(3, "chebyshev", order=3, param_dtype=jnp.float64)
+    edge = kf.layers.KANLayer(3, basis="chebyshev", order=3, param_dtype=jnp.float64)
     want = _naive_conv(edge, v["params"]["kan"], x, 3, strides, padding)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
@@ -76,7 +76,7 @@ def test_convnets_learn_digits(conv):
     train = kf.data.image_source("digits", "train")
     test = kf.data.image_source("digits", "test")
     model = kf.models.ConvNet(10, channels=(8, 16), conv=conv)
-    res = kf.train.train_classifier(
+    res = kf.recipes.train_classifier(
         model,
         train,
         test,
@@ -94,7 +94,7 @@ def test_sconvkan_schedule_learns_digits():
     model = kf.models.ConvNet(
         10, channels=(8, 16), conv="skan", spaces=("bspline", "chebyshev", "rbf")
     )
-    phases = kf.train.fit_sconvkan(
+    phases = kf.recipes.fit_sconvkan(
         model, train, test, epochs=(8, 2, 2), prune_threshold=0.05, quiet=True
     )
     assert [p.stage for p in phases] == ["mixed", "selective", "pruned"]
@@ -108,9 +108,9 @@ def test_sconvkan_schedule_learns_digits():
     accs = [p.result.test_accuracy for p in phases]
     assert accs[-1] > 0.45 and accs[-1] > accs[0], accs  # chance: 0.1
     with pytest.raises(ValueError, match="mixing S-ConvKAN"):
-        kf.train.fit_sconvkan(selected.model, train, test)
+        kf.recipes.fit_sconvkan(selected.model, train, test)
     with pytest.raises(ValueError, match="epochs must be three ints"):
-        kf.train.fit_sconvkan(model, train, test, epochs=(0, 1, 1))
+        kf.recipes.fit_sconvkan(model, train, test, epochs=(0, 1, 1))
 
 
 def test_conv_errors():

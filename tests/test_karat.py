@@ -95,7 +95,7 @@ def test_operator_gradients_match_finite_differences(x64, basis):
 def test_vit_parameter_counts_match_the_papers_table(name, classes, g, expected):
     got = []
     for attention in ("softmax", "fourier_karat_blockwise", "fourier_karat_universal"):
-        model = kf.models.vit(name, classes, attention=attention, grid_size=g, rank=12)
+        model = kf.models.vit(name, classes, attention=attention, karat_grid_size=g, karat_rank=12)
         shapes = jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, 224, 224, 3)))
         got.append(round(kf.count_params(shapes["params"]) / 1e6, 2))
     assert tuple(got) == expected

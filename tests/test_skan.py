@@ -75,8 +75,13 @@ def test_selection_keeps_the_dominant_term_and_drops_the_rest(x64):
     assert kf.count_params(new_p) == sum(3 * (n[int(s)] + 2) for s in sel)
     j = 0
     s = int(sel[j])
+    space = POOL[s]
     kan = kf.layers.KANLayer(
-        1, POOL[s].basis, POOL[s].grid_size, POOL[s].order, param_dtype=jnp.float64
+        1,
+        basis=space.basis,
+        grid_size=space.grid_size,
+        order=space.order,
+        param_dtype=jnp.float64,
     )
     col = slice(j, j + 1)
     kp = {
@@ -138,7 +143,7 @@ def test_fit_skan_runs_three_stages_and_fits():
     x = np.linspace(-1, 1, 256, dtype=np.float32)[:, None]
     y = np.sin(np.pi * x) + 0.3 * x**2
     model = kf.models.SKAN((1, 3, 1))
-    phases = kf.train.fit_skan(model, x, y, steps=(300, 200, 100), learning_rate=2e-2, quiet=True)
+    phases = kf.recipes.fit_skan(model, x, y, steps=(300, 200, 100), learning_rate=2e-2, quiet=True)
     assert [p.stage for p in phases] == ["mixed", "selective", "pruned"]
     final = phases[-1]
     rmse = float(jnp.sqrt(jnp.mean((final.model.apply(final.variables, x) - y) ** 2)))

@@ -200,7 +200,7 @@ def test_lbfgs_step_compiles_once_across_fits_and_finds_lbfgs():
 def test_grid_schedule_extends_and_improves(x64):
     data = regression_data(200)
     model = kf.models.KAN((2, 1, 1), param_dtype=jnp.float64)
-    phases = train.fit_grid_schedule(
+    phases = kf.recipes.fit_grid_schedule(
         model,
         data["x"].astype(np.float64),
         data["y"].astype(np.float64),
@@ -214,7 +214,7 @@ def test_grid_schedule_extends_and_improves(x64):
     assert phases[1].history["loss"][-1] < phases[0].history["loss"][-1]
     assert phases[0].history["step"] == list(range(40))
     with pytest.raises(ValueError, match="restart_steps"):
-        train.fit_grid_schedule(
+        kf.recipes.fit_grid_schedule(
             model, data["x"], data["y"], (3,), steps_per_grid=5, restart_steps=10
         )
 
@@ -239,7 +239,7 @@ def test_eval_fn_runs_on_schedule_and_at_the_end():
 def test_best_of_restarts_keeps_the_lowest_training_loss():
     data = regression_data()
     model = kf.models.MLP((2, 8, 1))
-    best = train.best_of_restarts(
+    best = kf.recipes.best_of_restarts(
         model, data, restarts=3, steps=15, seed=4, optimizer=train.make_optimizer("adam", 1e-2)
     )
     finals = []
@@ -257,7 +257,7 @@ def test_best_of_restarts_keeps_the_lowest_training_loss():
     assert best.seed == 4 + int(np.argmin(finals))
     np.testing.assert_allclose(best.history["loss"][-1], min(finals), rtol=1e-6)
     with pytest.raises(ValueError, match="restarts >= 1"):
-        train.best_of_restarts(model, data, restarts=0, steps=5)
+        kf.recipes.best_of_restarts(model, data, restarts=0, steps=5)
 
 
 def test_train_classifier_on_digits_reports_accuracy_cost_and_resumes(tmp_path):
@@ -269,7 +269,7 @@ def test_train_classifier_on_digits_reports_accuracy_cost_and_resumes(tmp_path):
         return {"image": b["image"].reshape(len(b["label"]), -1), "label": b["label"]}
 
     def run(epochs):
-        return kf.train.train_classifier(
+        return kf.recipes.train_classifier(
             model,
             train,
             test,
@@ -294,4 +294,4 @@ def test_train_classifier_on_digits_reports_accuracy_cost_and_resumes(tmp_path):
     assert res.flops >= 2 * (64 * 32 + 32 * 10)
     assert res.epoch_time_s > 0
     with pytest.raises(ValueError, match="batch_size=5000 is larger than the train split"):
-        kf.train.train_classifier(model, train, test, optax.adam(1e-3), epochs=1, batch_size=5000)
+        kf.recipes.train_classifier(model, train, test, optax.adam(1e-3), epochs=1, batch_size=5000)

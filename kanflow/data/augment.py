@@ -2,7 +2,7 @@
 
 Pure JAX functions of a PRNG key and a batch ``images [B, H, W, C]`` in
 ``[0, 1]``; they run inside the jitted train step (see
-:func:`kanflow.train.image_classification_loss`). Geometric and colour ops
+:func:`kanflow.recipes.image_classification_loss`). Geometric and colour ops
 come from dm-pix.
 
 * :func:`rand_augment` (Cubuk et al. 2020): for every image, ``num_ops`` ops

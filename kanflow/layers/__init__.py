@@ -1,12 +1,14 @@
-"""Flax layers: KAN and its relatives."""
+"""Flax layers: KAN and its relatives, and the one KAN edge configuration."""
 
 from kanflow.layers.afkan import BASIS_NORMS, REDUCTIONS, AFKANLayer, relu_kan_layer
+from kanflow.layers.capture import edge_scores, layer_inputs
+from kanflow.layers.config import EdgeParametrisation, KANConfig, Space
 from kanflow.layers.conv import KANConv, SKANConv, extract_patches
-from kanflow.layers.kan import KANLayer, validate_kan_config
+from kanflow.layers.kan import KANLayer
+from kanflow.layers.pruning import live_nodes
 from kanflow.layers.skan import (
     DEFAULT_SPACES,
     SKANLayer,
-    Space,
     keep_inputs,
     keep_nodes,
     select_spaces,
@@ -17,15 +19,19 @@ __all__ = [
     "DEFAULT_SPACES",
     "REDUCTIONS",
     "AFKANLayer",
+    "EdgeParametrisation",
+    "KANConfig",
     "KANConv",
     "KANLayer",
     "SKANConv",
     "SKANLayer",
     "Space",
+    "edge_scores",
     "extract_patches",
     "keep_inputs",
     "keep_nodes",
+    "layer_inputs",
+    "live_nodes",
     "relu_kan_layer",
     "select_spaces",
-    "validate_kan_config",
 ]

@@ -43,6 +43,8 @@ from jax import Array
 
 from kanflow.activations.named import resolve
 from kanflow.basis.local import COMBINATIONS, af_kan
+from kanflow.basis.registry import relu_kan_grid
+from kanflow.layers.config import Space
 
 __all__ = ["AFKANLayer", "BASIS_NORMS", "REDUCTIONS", "relu_kan_layer"]
 
@@ -86,10 +88,7 @@ class AFKANLayer(nn.Module):
     param_dtype: jnp.dtype = jnp.float32
 
     def __post_init__(self):
-        if not isinstance(self.grid_size, int) or self.grid_size < 1:
-            raise ValueError(f"grid_size must be an int >= 1, got {self.grid_size!r}")
-        if not isinstance(self.order, int) or self.order < 0:
-            raise ValueError(f"order must be an int >= 0, got {self.order!r}")
+        Space("relu_kan", self.grid_size, self.order, self.grid_range)  # validates the grid
         if self.combination not in COMBINATIONS:
             raise ValueError(
                 f"unknown combination {self.combination!r}; expected one of {sorted(COMBINATIONS)}"
@@ -98,20 +97,13 @@ class AFKANLayer(nn.Module):
             raise ValueError(f"basis_norm must be one of {BASIS_NORMS}, got {self.basis_norm!r}")
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}")
-        lo, hi = self.grid_range
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise ValueError(
-                f"grid_range must be finite (lo, hi), lo < hi, got {self.grid_range!r}"
-            )
         resolve(self.activation)
         super().__post_init__()
 
     def initial_grid(self) -> tuple[Array, Array]:
         """``(s, e)`` at initialisation, each ``[G + k]``."""
-        lo, hi = self.grid_range
-        h = (hi - lo) / self.grid_size
-        s = lo + h * jnp.arange(-self.order, self.grid_size, dtype=self.param_dtype)
-        return s, s + (self.order + 1) * h
+        s, e = relu_kan_grid(self.grid_size, self.order, self.grid_range)
+        return s.astype(self.param_dtype), e.astype(self.param_dtype)
 
     @nn.compact
     def __call__(self, x: Array) -> Array:

@@ -12,15 +12,24 @@ basis, submodule ``kan``); SKANConv uses :class:`kanflow.layers.SKANLayer`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Sequence
+from typing import Any
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
+import numpy as np
 from jax import Array
 
+from kanflow.layers.config import EdgeParametrisation, KANConfig, Space
 from kanflow.layers.kan import KANLayer
-from kanflow.layers.skan import DEFAULT_SPACES, SKANLayer, Space
+from kanflow.layers.skan import (
+    DEFAULT_SPACES,
+    SKANLayer,
+    keep_inputs,
+    keep_nodes,
+    select_spaces,
+)
 
 __all__ = ["KANConv", "SKANConv", "extract_patches"]
 
@@ -70,28 +79,20 @@ def _receptive_fields(conv: nn.Module, x: Array, what: str, n_in: int | None) ->
     return extract_patches(x, k, s, conv.padding)
 
 
-class KANConv(nn.Module):
+class KANConv(KANConfig):
     """KAN convolution. ``[B, H, W, C] -> [B, H', W', features]``.
 
     Attributes:
       features: output channels.
       kernel_size, strides: ints or pairs.
       padding: ``"SAME"``, ``"VALID"``, an int or ``((lo, hi), (lo, hi))``.
-      basis, grid_size, order, grid_range, base_activation: the edge functions
-        (as :class:`kanflow.layers.KANLayer`).
-      param_dtype: dtype of the parameters.
+      (keyword-only) the edge functions, :class:`kanflow.layers.KANConfig`.
     """
 
     features: int
     kernel_size: int | Sequence[int] = 3
     strides: int | Sequence[int] = 1
     padding: Padding = "SAME"
-    basis: str = "bspline"
-    grid_size: int = 5
-    order: int = 3
-    grid_range: tuple[float, float] = (-1.0, 1.0)
-    base_activation: Callable[[Array], Array] | None = nn.silu
-    param_dtype: jnp.dtype = jnp.float32
 
     @nn.compact
     def __call__(self, x: Array) -> Array:
@@ -99,27 +100,23 @@ class KANConv(nn.Module):
         if self.has_variable("params", "kan"):
             n_in = self.variables["params"]["kan"]["coef"].shape[0]
         patches = _receptive_fields(self, x, "KANConv", n_in)
-        layer = KANLayer(
-            self.features,
-            self.basis,
-            self.grid_size,
-            self.order,
-            self.grid_range,
-            self.base_activation,
-            param_dtype=self.param_dtype,
-            name="kan",
-        )
-        return layer(patches)
+        return KANLayer(self.features, **self.kan_settings(), name="kan")(patches)
 
 
-class SKANConv(nn.Module):
+class SKANConv(EdgeParametrisation):
     """Selectable-space KAN convolution. ``[B, H, W, C] -> [B, H', W', features]``.
+
+    Its kernel is a :class:`kanflow.layers.SKANLayer` (submodule ``skan``) over
+    the patch rows ``(input channel, kernel row, kernel column)``; the
+    parameter-tree surgery of S-KAN's stages (:meth:`select`,
+    :meth:`keep_channels`, :meth:`keep_input_channels`) lives here, with the
+    layout it depends on.
 
     Attributes:
       features: output channels (each selects a space).
       kernel_size, strides, padding: as :class:`KANConv`.
-      spaces, selection, base_activation: as :class:`kanflow.layers.SKANLayer`.
-      param_dtype: dtype of the parameters.
+      spaces, selection: as :class:`kanflow.layers.SKANLayer`.
+      (keyword-only) the edge parametrisation, :class:`kanflow.layers.EdgeParametrisation`.
     """
 
     features: int
@@ -128,8 +125,16 @@ class SKANConv(nn.Module):
     padding: Padding = "SAME"
     spaces: Sequence[Space | str] = DEFAULT_SPACES
     selection: tuple[int, ...] | None = None
-    base_activation: Callable[[Array], Array] | None = nn.silu
-    param_dtype: jnp.dtype = jnp.float32
+
+    @nn.nowrap
+    def edge_layer(self, name: str | None = None) -> SKANLayer:
+        """The kernel as a layer over patch rows: ``[..., C * kh * kw] -> [..., features]``.
+
+        Unbound (``name=None``) it applies to ``{"params": params["skan"]}``.
+        """
+        return SKANLayer(
+            self.features, self.spaces, self.selection, **self.edge_settings(), name=name
+        )
 
     @nn.compact
     def __call__(self, x: Array) -> Array:
@@ -138,12 +143,30 @@ class SKANConv(nn.Module):
             p = self.variables["params"]["skan"]
             n_in = next(v for name, v in p.items() if name.startswith("coef_")).shape[0]
         patches = _receptive_fields(self, x, "SKANConv", n_in)
-        layer = SKANLayer(
-            self.features,
-            self.spaces,
-            self.selection,
-            self.base_activation,
-            param_dtype=self.param_dtype,
-            name="skan",
-        )
-        return layer(patches)
+        return self.edge_layer(name="skan")(patches)
+
+    @nn.nowrap
+    def select(self, params: dict[str, Any]) -> tuple[SKANConv, dict[str, Any]]:
+        """S-KAN stage 2 on this convolution: every output channel keeps its strongest space."""
+        layer, p = select_spaces(self.edge_layer(), params["skan"])
+        return self.clone(selection=layer.selection), {"skan": p}
+
+    @nn.nowrap
+    def keep_channels(self, params: dict[str, Any], keep: Sequence[int]) -> tuple[SKANConv, dict]:
+        """A selected convolution with only the output channels ``keep`` (in that order)."""
+        layer, p = keep_nodes(self.edge_layer(), params["skan"], keep)
+        return self.clone(features=layer.features, selection=layer.selection), {"skan": p}
+
+    @nn.nowrap
+    def keep_input_channels(self, params: dict[str, Any], channels: Sequence[int]) -> dict:
+        """The params restricted to input ``channels`` (their patch rows; the rest dropped)."""
+        kk = math.prod(_pair(self.kernel_size, "kernel_size"))
+        rows = (np.asarray(channels, dtype=int)[:, None] * kk + np.arange(kk)).ravel()
+        return {"skan": keep_inputs(params["skan"], rows)}
+
+    @nn.nowrap
+    def input_channel_scores(self, edge_scores: np.ndarray) -> np.ndarray:
+        """Per input channel, the largest of ``edge_scores [C * kh * kw, ...]`` over its rows."""
+        kk = math.prod(_pair(self.kernel_size, "kernel_size"))
+        scores = np.asarray(edge_scores)
+        return scores.reshape(scores.shape[0] // kk, -1).max(axis=1)

@@ -1,4 +1,4 @@
-"""S-KAN (Yang et al. 2024): every node selects its activation space from a pool.
+"""S-KAN (Yang et al. 2024, arXiv 2408.08338): every node selects its activation space.
 
 A *space* is a basis with its settings (:class:`Space`, e.g. B-spline G5 k3,
 Chebyshev degree 4). For output node ``j`` of a layer,
@@ -11,13 +11,13 @@ learnable selection weights ``w_:j = softmax(select_logits[:, j])`` (the
 choice that each node - not each edge - selects a space is the paper's; that
 it is the *output* node of a layer that selects for its incoming edges is
 ours). Each edge carries :class:`kanflow.layers.KANLayer`'s parametrisation
-(``scale_base``, ``scale_sp = 1 / sqrt(in)`` shared by the spaces, small
-coefficients), so a selected layer is exactly a one-basis KANLayer per
-node group with the same parameter count. (An earlier version without
-``scale_sp`` trained markedly worse under Adam: its coefficient steps were
-``sqrt(in)`` times larger.)
+(:class:`kanflow.layers.EdgeParametrisation`: ``scale_base``, ``scale_sp``
+shared by the spaces, small coefficients), so a selected layer is exactly a
+one-basis KANLayer per node group with the same parameter count. Without
+``scale_sp = 1 / sqrt(in)`` the coefficients' Adam steps would be ``sqrt(in)``
+times larger than a KANLayer's, which trains markedly worse.
 
-Training has three stages (:func:`kanflow.train.fit_skan`): (1) all spaces
+Training has three stages (:func:`kanflow.recipes.fit_skan`): (1) all spaces
 mixed; (2) selective: :func:`select_spaces` keeps, per node, the space of
 largest weight, folds the weight into its coefficients and **drops** the other
 spaces' parameters (the layer is rebuilt with a static ``selection``; each
@@ -32,9 +32,7 @@ Shannon (see :mod:`kanflow.basis.local` for the Meyer and Shannon forms).
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import flax.linen as nn
@@ -44,11 +42,11 @@ import numpy as np
 from jax import Array
 
 from kanflow.basis import registry
+from kanflow.layers.config import EdgeParametrisation, Space
 
 __all__ = [
     "DEFAULT_SPACES",
     "SKANLayer",
-    "Space",
     "keep_inputs",
     "keep_nodes",
     "resolve_spaces",
@@ -56,41 +54,7 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass(frozen=True)
-class Space:
-    """One activation space: a registry basis and its settings."""
-
-    basis: str
-    grid_size: int = 5
-    order: int = 3
-    grid_range: tuple[float, float] = (-1.0, 1.0)
-
-    def __post_init__(self):
-        registry.get(self.basis)  # clear error for unknown names
-
-    @property
-    def label(self) -> str:
-        spec = registry.get(self.basis)
-        if spec.num_basis(1, 0) == spec.num_basis(1, 9):  # depends on G only
-            return f"{self.basis} G{self.grid_size}"
-        if spec.num_basis(1, 3) == spec.num_basis(9, 3):  # depends on k only
-            return f"{self.basis} {self.order}"
-        return f"{self.basis} G{self.grid_size} k{self.order}"
-
-    def num_basis(self) -> int:
-        return registry.get(self.basis).num_basis(self.grid_size, self.order)
-
-    def features(self, x: Array) -> Array:
-        """``[..., in] -> [..., in, n]``."""
-        spec = registry.get(self.basis)
-        grid = None
-        if spec.init_grid is not None:
-            grid = spec.init_grid(x.shape[-1], self.grid_size, self.order, self.grid_range)
-            grid = grid.astype(x.dtype)
-        return spec.evaluate(x, grid, self.grid_size, self.order, self.grid_range)
-
-
-# the pool of the S-KAN authors' code (papers.md §2), as registry settings
+# the pool of the S-KAN authors' code (arXiv 2408.08338), as registry settings
 DEFAULT_SPACES: tuple[Space, ...] = (
     Space("bspline", 5, 3),
     Space("rbf", 8, 0),
@@ -125,27 +89,22 @@ def resolve_spaces(spaces: Sequence[Space | str]) -> tuple[Space, ...]:
     return tuple(out)
 
 
-class SKANLayer(nn.Module):
+class SKANLayer(EdgeParametrisation):
     """Selectable-space KAN layer. ``[..., in] -> [..., features]``.
 
     Attributes:
       features: output width (nodes).
-      spaces: the pool (:class:`Space` objects or basis names).
+      spaces: the pool (:class:`kanflow.layers.Space` objects or basis names).
       selection: ``None`` while mixing; after :func:`select_spaces`, the
         chosen space index of every node.
-      base_activation: the residual branch ``b(x)`` (``None`` drops it).
-      noise_scale: initial coefficient size.
-      use_bias: add a learnable bias per output node.
-      param_dtype: dtype of the parameters.
+      (keyword-only) the edge parametrisation, :class:`kanflow.layers.EdgeParametrisation`:
+        ``base_activation``, ``noise_scale``, ``scale_base_mu``, ``scale_base_sigma``,
+        ``scale_sp``, ``use_bias``, ``param_dtype``.
     """
 
     features: int
     spaces: Sequence[Space | str] = DEFAULT_SPACES
     selection: tuple[int, ...] | None = None
-    base_activation: Callable[[Array], Array] | None = nn.silu
-    noise_scale: float = 0.1
-    use_bias: bool = False
-    param_dtype: jnp.dtype = jnp.float32
 
     def __post_init__(self):
         if not isinstance(self.features, int) or self.features < 1:
@@ -174,45 +133,29 @@ class SKANLayer(nn.Module):
         """``[..., in] -> [..., out]``; ``per_edge``: unsummed ``[..., in, out]``."""
         if x.ndim < 1:
             raise ValueError(f"SKANLayer expects inputs [..., in], got shape {x.shape}")
-        n_in, pd, out = x.shape[-1], self.param_dtype, self.features
-        x = x.astype(jnp.result_type(x.dtype, pd))
+        n_in, out = x.shape[-1], self.features
+        x = x.astype(jnp.result_type(x.dtype, self.param_dtype))
         pool = self.pool
         contract = "...ic,ico->...io" if per_edge else "...ic,ico->...o"
-
-        def coef(name, n, cols):
-            std = self.noise_scale / math.sqrt(n)
-            return self.param(name, nn.initializers.normal(std, pd), (n_in, n, cols), pd)
-
-        scale_sp = self.param(
-            "scale_sp", nn.initializers.constant(1 / math.sqrt(n_in), pd), (n_in, out), pd
-        )
+        scale_sp = self._spline_scale(n_in, out)
         if self.selection is None:
-            logits = self.param("select_logits", nn.initializers.zeros_init(), (len(pool), out), pd)
+            logits = self.param(
+                "select_logits", nn.initializers.zeros_init(), (len(pool), out), self.param_dtype
+            )
             w = jax.nn.softmax(logits, axis=0)  # [S, out]
             y = 0.0
             for s, space in enumerate(pool):
-                c = coef(f"coef_{s}", space.num_basis(), out)
+                c = self._coefficients(f"coef_{s}", n_in, space.num_basis(), out)
                 y = y + jnp.einsum(contract, space.features(x), c * (w[s] * scale_sp)[:, None])
         else:
             parts, order = [], []
             for s, nodes in self.groups().items():
-                c = coef(f"coef_{s}", pool[s].num_basis(), len(nodes))
+                c = self._coefficients(f"coef_{s}", n_in, pool[s].num_basis(), len(nodes))
                 c = c * scale_sp[:, None, nodes]
                 parts.append(jnp.einsum(contract, pool[s].features(x), c))
                 order.extend(nodes.tolist())
             y = jnp.concatenate(parts, axis=-1)[..., np.argsort(order)]
-        if self.base_activation is not None:
-
-            def init_base(key, shape, dtype=pd):
-                return jax.random.uniform(key, shape, dtype, -1.0, 1.0) / math.sqrt(n_in)
-
-            scale_base = self.param("scale_base", init_base, (n_in, out), pd)
-            b = self.base_activation(x)
-            y = y + (b[..., None] * scale_base if per_edge else b @ scale_base)
-        if self.use_bias:
-            bias = self.param("bias", nn.initializers.zeros_init(), (out,), pd)
-            y = y + (bias / n_in if per_edge else bias)  # edges sum to the layer output
-        return y
+        return self._add_base_and_bias(y, x, out, per_edge)
 
 
 def select_spaces(layer: SKANLayer, params: dict[str, Any]) -> tuple[SKANLayer, dict[str, Any]]:

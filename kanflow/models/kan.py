@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import flax.linen as nn
-import jax.numpy as jnp
 from jax import Array
 
-from kanflow.layers.kan import KANLayer, validate_kan_config
+from kanflow.layers.config import KANConfig
+from kanflow.layers.kan import KANLayer
 
 
-class KAN(nn.Module):
+class KAN(KANConfig):
     """Kolmogorov-Arnold network ``widths = (in, hidden..., out)``.
 
-    Layer ``l`` is ``KANLayer(widths[l + 1])`` named ``layer_l``; every other
-    attribute is passed to each layer (see :class:`kanflow.layers.KANLayer`).
+    Layer ``l`` is ``KANLayer(widths[l + 1])`` named ``layer_l``; the edge
+    settings (keyword-only, :class:`kanflow.layers.KANConfig`: ``basis``,
+    ``grid_size``, ``order``, ``grid_range``, ``base_activation``, ``scale_sp``,
+    ...) are every layer's.
     """
 
     widths: Sequence[int]
-    basis: str = "bspline"
-    grid_size: int = 5
-    order: int = 3
-    grid_range: tuple[float, float] = (-1.0, 1.0)
-    base_activation: Callable[[Array], Array] | None = nn.silu
-    noise_scale: float = 0.1
-    scale_base_mu: float = 0.0
-    scale_base_sigma: float = 1.0
-    use_bias: bool = False
-    param_dtype: jnp.dtype = jnp.float32
 
     def __post_init__(self):
         widths = tuple(self.widths)
         if len(widths) < 2 or not all(isinstance(w, int) and w >= 1 for w in widths):
             raise ValueError(f"widths must be >= 2 positive ints (in, ..., out), got {widths!r}")
-        validate_kan_config(self.basis, self.grid_size, self.order, self.grid_range)
         super().__post_init__()
 
     @nn.compact
@@ -53,17 +44,4 @@ class KAN(nn.Module):
         unbound model it builds an equal standalone layer, to apply with
         ``{c: variables[c][f"layer_{l}"] for c in variables}``.
         """
-        return KANLayer(
-            self.widths[l + 1],
-            basis=self.basis,
-            grid_size=self.grid_size,
-            order=self.order,
-            grid_range=self.grid_range,
-            base_activation=self.base_activation,
-            noise_scale=self.noise_scale,
-            scale_base_mu=self.scale_base_mu,
-            scale_base_sigma=self.scale_base_sigma,
-            use_bias=self.use_bias,
-            param_dtype=self.param_dtype,
-            name=f"layer_{l}",
-        )
+        return KANLayer(self.widths[l + 1], **self.kan_settings(), name=f"layer_{l}")

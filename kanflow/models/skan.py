@@ -2,25 +2,24 @@
 
 ``[batch, widths[0]] -> [batch, widths[-1]]``. :func:`select` (stage 2) and
 :func:`prune` (stage 3) return a *new* model and variables (shapes change),
-like :func:`kanflow.grid.extend`; :func:`kanflow.train.fit_skan` runs the
+like :func:`kanflow.grid.extend`; :func:`kanflow.recipes.fit_skan` runs the
 whole schedule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import flax.linen as nn
-import jax
-import jax.numpy as jnp
-import numpy as np
 from jax import Array
 
+from kanflow.layers.capture import edge_scores
+from kanflow.layers.config import EdgeParametrisation, Space
+from kanflow.layers.pruning import live_nodes
 from kanflow.layers.skan import (
     DEFAULT_SPACES,
     SKANLayer,
-    Space,
     keep_inputs,
     keep_nodes,
     select_spaces,
@@ -29,22 +28,19 @@ from kanflow.layers.skan import (
 __all__ = ["SKAN", "chosen_spaces", "prune", "select"]
 
 
-class SKAN(nn.Module):
+class SKAN(EdgeParametrisation):
     """Selectable-space KAN. ``[batch, widths[0]] -> [batch, widths[-1]]``.
 
     Attributes:
       widths: ``(in, hidden..., out)``.
       spaces: the pool shared by every layer.
       selections: per layer, ``None`` (mixing) or each node's space index.
-      base_activation, noise_scale, param_dtype: as :class:`SKANLayer`.
+      (keyword-only) the edge parametrisation, :class:`kanflow.layers.EdgeParametrisation`.
     """
 
     widths: Sequence[int]
     spaces: Sequence[Space | str] = DEFAULT_SPACES
     selections: tuple[tuple[int, ...] | None, ...] | None = None
-    base_activation: Callable[[Array], Array] | None = nn.silu
-    noise_scale: float = 0.1
-    param_dtype: jnp.dtype = jnp.float32
 
     def __post_init__(self):
         widths = tuple(self.widths)
@@ -58,15 +54,7 @@ class SKAN(nn.Module):
     def layer(self, l: int, name: str | None = None) -> SKANLayer:
         """Layer ``l`` (a standalone module unless called inside ``__call__``)."""
         sel = None if self.selections is None else self.selections[l]
-        return SKANLayer(
-            self.widths[l + 1],
-            self.spaces,
-            sel,
-            self.base_activation,
-            noise_scale=self.noise_scale,
-            param_dtype=self.param_dtype,
-            name=name,
-        )
+        return SKANLayer(self.widths[l + 1], self.spaces, sel, **self.edge_settings(), name=name)
 
     @nn.compact
     def __call__(self, x: Array) -> Array:
@@ -95,39 +83,25 @@ def chosen_spaces(model: SKAN) -> list[list[str]]:
     return [[pool[s].label for s in sel] for sel in model.selections]
 
 
-def _edge_importance(model: SKAN, params: dict, x: Array) -> list[np.ndarray]:
-    """Per layer, ``mean |phi_ij(x_i)|`` over the data, ``[in, out]``."""
-    out = []
-    h = x
-    for l in range(len(model.widths) - 1):
-        layer = model.layer(l)
-        p = {"params": params[f"layer_{l}"]}
-        edges = jax.jit(lambda p, h, layer=layer: layer.apply(p, h, per_edge=True))(p, h)
-        out.append(np.asarray(jnp.mean(jnp.abs(edges), axis=0)))
-        h = jnp.sum(edges, axis=-2)
-    return out
-
-
 def prune(
     model: SKAN, variables: dict[str, Any], x: Array, threshold: float = 1e-2
 ) -> tuple[SKAN, dict[str, Any]]:
-    """Stage 3: drop hidden nodes whose incoming and outgoing edges are all below ``threshold``.
+    """Stage 3: drop hidden nodes that are dead on either side.
 
-    pykan's rule: node ``j`` of a hidden layer is kept if some incoming edge
-    and some outgoing edge have ``mean |phi(x)| > threshold`` on ``x``. At
-    least one node per layer is always kept.
+    pykan's rule (:func:`kanflow.layers.live_nodes`): node ``j`` of a hidden
+    layer is kept if some incoming edge **and** some outgoing edge have
+    ``mean |phi(x)| > threshold`` on ``x``. At least one node per layer is
+    always kept.
     """
     if model.selections is None or any(s is None for s in model.selections):
         raise ValueError("prune a selected model (call select first)")
     params = variables["params"]
-    imp = _edge_importance(model, params, x)
+    scores = edge_scores(model, variables, x, SKANLayer)
+    imp = [scores[(f"layer_{l}",)] for l in range(len(model.widths) - 1)]
     widths, sels = list(model.widths), list(model.selections)
     new = {k: dict(v) for k, v in params.items()}
     for l in range(1, len(widths) - 1):  # hidden layer l = output of layer l-1
-        score = np.minimum(imp[l - 1].max(axis=0), imp[l].max(axis=1))
-        keep = np.flatnonzero(score > threshold)
-        if keep.size == 0:
-            keep = np.array([int(np.argmax(score))])
+        keep = live_nodes(imp[l - 1].max(axis=0), imp[l].max(axis=1), threshold)
         prev, new[f"layer_{l - 1}"] = keep_nodes(model.layer(l - 1), new[f"layer_{l - 1}"], keep)
         new[f"layer_{l}"] = keep_inputs(new[f"layer_{l}"], keep)
         sels[l - 1] = prev.selection

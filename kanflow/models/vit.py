@@ -183,29 +183,12 @@ class ViT(nn.Module):
         )
 
 
-def vit(
-    name: str,
-    num_classes: int,
-    image_size: int = 224,
-    patch_size: int = 16,
-    attention: str = "softmax",
-    grid_size: int = 3,
-    rank: int = 12,
-    **kwargs,
-) -> ViT:
+def vit(name: str, num_classes: int, **kwargs) -> ViT:
     """A standard ViT size: ``name`` in ``{"tiny", "small", "base"}``.
 
-    ``grid_size`` and ``rank`` configure the KArAt operator (ignored for softmax).
+    ``kwargs`` are any other :class:`ViT` fields (``image_size``, ``attention``,
+    ``karat_grid_size``, ``karat_rank``, ...).
     """
     if name not in SIZES:
         raise ValueError(f"name must be one of {sorted(SIZES)}, got {name!r}")
-    return ViT(
-        num_classes,
-        image_size,
-        patch_size,
-        attention=attention,
-        karat_grid_size=grid_size,
-        karat_rank=rank,
-        **SIZES[name],
-        **kwargs,
-    )
+    return ViT(num_classes, **SIZES[name], **kwargs)

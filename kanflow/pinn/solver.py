@@ -49,7 +49,6 @@ from kanflow.pinn.potentials import InfiniteWell, Potential
 from kanflow.pinn.quadrature import composite_gauss
 from kanflow.train.loop import NonFiniteError, fit
 from kanflow.train.optim import make_optimizer
-from kanflow.train.step import make_train_step
 
 __all__ = ["SolveResult", "solve", "derivatives", "rayleigh_quotient"]
 
@@ -118,7 +117,7 @@ def solve(
     seed: int = 0,
     *,
     ritz_steps: int | None = None,
-    chunk_steps: int = 50,
+    energy_every: int = 50,
     lower: list[SolveResult] | None = None,
     orthogonality: float | None = None,
     quadrature_order: int = 32,
@@ -143,7 +142,8 @@ def solve(
         bounds that gap (min-max comparison with the infinite well).
       quadrature_order, quadrature_pieces: Gauss-Legendre rule per panel and
         number of equal panels (the potential's jumps add cuts).
-      chunk_steps: ``E`` is recorded in ``history`` every this many steps.
+      energy_every: ``E`` is evaluated every this many steps (``fit``'s ``eval_fn``);
+        ``history["energy"]`` holds, for each step, the next evaluation's value.
       quiet: hide the progress bar.
 
     Returns:
@@ -159,6 +159,8 @@ def solve(
         raise ValueError(f"state must be an int >= 0, got {state!r}")
     if not isinstance(steps, int) or steps <= 0:
         raise ValueError(f"steps must be an int > 0, got {steps!r}")
+    if not isinstance(energy_every, int) or energy_every < 1:
+        raise ValueError(f"energy_every must be an int >= 1, got {energy_every!r}")
     ritz_steps = steps // 2 if ritz_steps is None else ritz_steps
     if not 0 <= ritz_steps <= steps:
         raise ValueError(f"ritz_steps must be in [0, steps], got {ritz_steps}")
@@ -167,7 +169,7 @@ def solve(
         steps=steps,
         seed=seed,
         ritz_steps=ritz_steps,
-        chunk_steps=chunk_steps,
+        energy_every=energy_every,
         orthogonality=orthogonality,
         quadrature_order=quadrature_order,
         quadrature_pieces=quadrature_pieces,
@@ -192,7 +194,7 @@ def _solve_x64(
     steps: int,
     seed: int,
     ritz_steps: int,
-    chunk_steps: int,
+    energy_every: int,
     orthogonality: float | None,
     quadrature_order: int,
     quadrature_pieces: int,
@@ -252,39 +254,40 @@ def _solve_x64(
             continue
         if name == "residual" and not fixed and history["energy"]:
             params["energy"] = jnp.asarray(history["energy"][-1], jnp.float64)
-        opt = make_optimizer("lbfgs")
-        step_fn = make_train_step(loss_fn, opt)
-        train_state, done = None, 0
-        while done < n:  # in chunks, so that E is recorded along the way (L-BFGS logs the loss)
-            chunk = min(chunk_steps, n - done)
-            try:
-                res = fit(
-                    loss_fn,
-                    params,
-                    lambda step: {},
-                    optimizer=opt,
-                    steps=done + chunk,
-                    model_state=model_state,
-                    state=train_state,
-                    step_fn=step_fn,
-                    quiet=True,
-                )
-            except NonFiniteError as err:
-                last = history["energy"][-1] if history["energy"] else e0
-                raise FloatingPointError(
-                    f"PINN training diverged at step {len(history['step']) + err.step - done} "
-                    f"({name} phase); last finite energy {last:.10g}"
-                ) from err
-            train_state, params = res.state, res.state.params
-            energy = float(loss_fn(params, model_state, {}, None)[1]["energy"])
-            offset = len(history["step"])
-            history["step"].extend(offset + i for i in range(len(res.history["loss"])))
-            history["loss"].extend(res.history["loss"])
-            history["energy"].extend([energy] * len(res.history["loss"]))
-            history["phase"].extend([name] * len(res.history["loss"]))
-            done += chunk
-            bar.update(chunk)
-            bar.set_postfix(phase=name, E=f"{energy:.8g}", loss=f"{res.history['loss'][-1]:.3g}")
+        energy_of = jax.jit(lambda p, ms, loss_fn=loss_fn: loss_fn(p, ms, {}, None)[1])
+
+        def evaluate(p, ms, energy_of=energy_of, name=name) -> dict:
+            energy = float(energy_of(p, ms)["energy"])
+            bar.set_postfix(phase=name, E=f"{energy:.8g}")
+            return {"energy": energy}
+
+        try:
+            res = fit(
+                loss_fn,
+                params,
+                lambda step: {},
+                optimizer=make_optimizer("lbfgs"),
+                steps=n,
+                model_state=model_state,
+                eval_fn=evaluate,
+                eval_every=energy_every,
+                callback=lambda step, metrics: bar.update(1),
+                quiet=True,
+            )
+        except NonFiniteError as err:
+            last = float(energy_of(err.state.params, model_state)["energy"])
+            raise FloatingPointError(
+                f"PINN training diverged at step {len(history['step']) + err.step} "
+                f"({name} phase); last finite energy {last:.10g}"
+            ) from err
+        params = res.state.params
+        # E after step s (0-based) is the first evaluation at or after update s + 1
+        after = np.searchsorted(res.history["eval_step"], np.arange(1, n + 1))
+        offset = len(history["step"])
+        history["step"].extend(offset + i for i in range(n))
+        history["loss"].extend(res.history["loss"])
+        history["energy"].extend(np.asarray(res.history["eval_energy"])[after].tolist())
+        history["phase"].extend([name] * n)
     bar.close()
 
     raw = psi_fn(params, model_state)

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-__all__ = ["image_classification_loss", "rmse", "supervised_loss"]
+__all__ = ["apply_model", "check_label_smoothing", "rmse", "smooth_one_hot", "supervised_loss"]
 
 
 def rmse(pred, target) -> jnp.ndarray:
@@ -23,12 +23,19 @@ def rmse(pred, target) -> jnp.ndarray:
     return jnp.sqrt(jnp.mean((pred - target) ** 2))
 
 
-def _check_label_smoothing(label_smoothing: float) -> None:
+def check_label_smoothing(label_smoothing: float) -> None:
+    """Raises ``ValueError`` unless ``0 <= label_smoothing < 1``."""
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
 
 
-def _apply(model: nn.Module, params, model_state: dict, x, kwargs: dict):
+def smooth_one_hot(labels, num_classes: int, label_smoothing: float = 0.0) -> jnp.ndarray:
+    """``[...]`` integer labels -> ``[..., num_classes]`` one-hot mixed with uniform."""
+    check_label_smoothing(label_smoothing)
+    return optax.smooth_labels(jax.nn.one_hot(labels, num_classes), label_smoothing)
+
+
+def apply_model(model: nn.Module, params, model_state: dict, x, kwargs: dict):
     """``(output, new_model_state | None)``; ``batch_stats``, when present, are updated."""
     variables = {"params": params, **model_state}
     if "batch_stats" in model_state:
@@ -58,67 +65,23 @@ def supervised_loss(
     """
     if loss not in ("mse", "cross_entropy"):
         raise ValueError(f"loss must be 'mse' or 'cross_entropy', got {loss!r}")
-    _check_label_smoothing(label_smoothing)
+    check_label_smoothing(label_smoothing)
     kwargs = dict(apply_kwargs or {})
 
     def loss_fn(params, model_state, batch, rng):
         del rng
-        pred, new_state = _apply(model, params, model_state, batch[x_key], kwargs)
+        pred, new_state = apply_model(model, params, model_state, batch[x_key], kwargs)
         target = batch[y_key]
         if loss == "mse":
             mse = jnp.mean((pred - target.reshape(pred.shape)) ** 2)
             aux = {"rmse": jnp.sqrt(mse)}
             loss_value = mse
         else:
-            onehot = optax.smooth_labels(jax.nn.one_hot(target, pred.shape[-1]), label_smoothing)
+            onehot = smooth_one_hot(target, pred.shape[-1], label_smoothing)
             loss_value = optax.softmax_cross_entropy(pred, onehot).mean()
             aux = {"accuracy": jnp.mean(jnp.argmax(pred, -1) == target)}
         if new_state is not None:
             aux["model_state"] = new_state
         return loss_value, aux
-
-    return loss_fn
-
-
-def image_classification_loss(
-    model: nn.Module,
-    num_classes: int,
-    *,
-    label_smoothing: float = 0.0,
-    mixup_alpha: float = 0.0,
-    cutmix_alpha: float = 0.0,
-    switch_prob: float = 0.5,
-    rand_augment: tuple[int, float] | None = None,
-    apply_kwargs: dict | None = None,
-) -> Callable:
-    """Cross-entropy on ``batch["image"]`` / ``batch["label"]`` with on-device augmentation.
-
-    In order, from the step's ``rng``: RandAugment ``(num_ops, magnitude)``
-    (:func:`kanflow.data.augment.rand_augment`), label smoothing, Mixup /
-    CutMix (:func:`kanflow.data.augment.mixup_cutmix`); each is off at its
-    default. ``aux["accuracy"]`` is measured on the (augmented) batch against
-    the original labels. ``batch_stats`` are updated as in
-    :func:`supervised_loss`.
-    """
-    from kanflow.data import augment
-
-    _check_label_smoothing(label_smoothing)
-    kwargs = dict(apply_kwargs or {})
-
-    def loss_fn(params, model_state, batch, rng):
-        images, labels = batch["image"], batch["label"]
-        k_ra, k_mix = jax.random.split(rng)
-        if rand_augment is not None:
-            images = augment.rand_augment(k_ra, images, *rand_augment)
-        targets = optax.smooth_labels(jax.nn.one_hot(labels, num_classes), label_smoothing)
-        images, targets = augment.mixup_cutmix(
-            k_mix, images, targets, mixup_alpha, cutmix_alpha, switch_prob
-        )
-        logits, new_state = _apply(model, params, model_state, images, kwargs)
-        loss = optax.softmax_cross_entropy(logits, targets).mean()
-        aux = {"accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
-        if new_state is not None:
-            aux["model_state"] = new_state
-        return loss, aux
 
     return loss_fn

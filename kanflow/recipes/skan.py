@@ -16,7 +16,7 @@ import optax
 from kanflow.data.images import ImageSource, eval_batches
 from kanflow.models import convnet as _convnet
 from kanflow.models import skan as _skan
-from kanflow.train.classify import ClassifierResult, train_classifier
+from kanflow.recipes.classify import ClassifierResult, train_classifier
 from kanflow.train.loop import fit
 from kanflow.train.losses import supervised_loss
 
@@ -114,7 +114,7 @@ class SConvKANPhase:
     Attributes:
       stage: ``"mixed"``, ``"selective"`` or ``"pruned"``.
       model: the :class:`kanflow.models.ConvNet` of this stage.
-      result: :func:`kanflow.train.train_classifier`'s measurements (test
+      result: :func:`kanflow.recipes.train_classifier`'s measurements (test
         accuracy, parameters, time per epoch, trained variables).
     """
 

@@ -23,12 +23,19 @@ import numpy as np
 import optax
 from jax.sharding import Mesh
 
+from kanflow.data import augment
 from kanflow.data.images import ImageSource, batches, eval_batches
 from kanflow.models.common import count_params
 from kanflow.train.loop import fit
-from kanflow.train.losses import supervised_loss
+from kanflow.train.losses import apply_model, check_label_smoothing, smooth_one_hot, supervised_loss
 
-__all__ = ["ClassifierResult", "evaluate_accuracy", "forward_flops", "train_classifier"]
+__all__ = [
+    "ClassifierResult",
+    "evaluate_accuracy",
+    "forward_flops",
+    "image_classification_loss",
+    "train_classifier",
+]
 
 
 @dataclasses.dataclass
@@ -121,7 +128,7 @@ def train_classifier(
         evaluation (e.g. ``{"train": True}`` / ``{"train": False}``).
       label_smoothing: cross-entropy label smoothing.
       loss_fn: replaces the plain cross-entropy (e.g.
-        :func:`kanflow.train.image_classification_loss` with augmentation).
+        :func:`image_classification_loss` with augmentation).
       eval_params: ``TrainState -> params`` to score (e.g. the EMA weights,
         ``lambda s: kanflow.train.ema_params(s.opt_state)``); default the
         trained params.
@@ -186,3 +193,45 @@ def train_classifier(
     return ClassifierResult(
         final, acc, count_params(final["params"]), flops, epoch_time, res.history
     )
+
+
+def image_classification_loss(
+    model: nn.Module,
+    num_classes: int,
+    *,
+    label_smoothing: float = 0.0,
+    mixup_alpha: float = 0.0,
+    cutmix_alpha: float = 0.0,
+    switch_prob: float = 0.5,
+    rand_augment: tuple[int, float] | None = None,
+    apply_kwargs: dict | None = None,
+) -> Callable:
+    """Cross-entropy on ``batch["image"]`` / ``batch["label"]`` with on-device augmentation.
+
+    In order, from the step's ``rng``: RandAugment ``(num_ops, magnitude)``
+    (:func:`kanflow.data.augment.rand_augment`), label smoothing, Mixup /
+    CutMix (:func:`kanflow.data.augment.mixup_cutmix`); each is off at its
+    default. ``aux["accuracy"]`` is measured on the (augmented) batch against
+    the original labels. ``batch_stats`` are updated as in
+    :func:`kanflow.train.supervised_loss`.
+    """
+    check_label_smoothing(label_smoothing)
+    kwargs = dict(apply_kwargs or {})
+
+    def loss_fn(params, model_state, batch, rng):
+        images, labels = batch["image"], batch["label"]
+        k_ra, k_mix = jax.random.split(rng)
+        if rand_augment is not None:
+            images = augment.rand_augment(k_ra, images, *rand_augment)
+        targets = smooth_one_hot(labels, num_classes, label_smoothing)
+        images, targets = augment.mixup_cutmix(
+            k_mix, images, targets, mixup_alpha, cutmix_alpha, switch_prob
+        )
+        logits, new_state = apply_model(model, params, model_state, images, kwargs)
+        loss = optax.softmax_cross_entropy(logits, targets).mean()
+        aux = {"accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)}
+        if new_state is not None:
+            aux["model_state"] = new_state
+        return loss, aux
+
+    return loss_fn

@@ -1,0 +1,118 @@
+"""What each submodule of a model receives: the one way kanflow captures layer inputs.
+
+Grid updates (:mod:`kanflow.grid`), S-KAN / S-ConvKAN pruning and plots need
+the input of every KAN layer on a batch, or its edge values. Both functions
+here run the model once under ``flax.linen.intercept_methods`` and look at
+every matching module's ``__call__``, keyed by the module's path in the
+variables tree; the layers need no cooperation (no ``sow``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+
+__all__ = ["edge_scores", "layer_inputs"]
+
+
+def _matcher(where) -> Callable[[nn.Module], bool]:
+    if isinstance(where, (type, tuple)):
+        return lambda m: isinstance(m, where)
+    if callable(where):
+        return where
+    raise TypeError(f"where must be a module class, a tuple of them or a predicate, got {where!r}")
+
+
+def layer_inputs(
+    model: nn.Module,
+    variables: dict[str, Any],
+    x: Any,
+    where: type | tuple[type, ...] | Callable[[nn.Module], bool],
+    **apply_kwargs,
+) -> dict[tuple[str, ...], Array]:
+    """Inputs of the submodules ``where`` selects, on ``model.apply(variables, x)``.
+
+    Args:
+      model: any linen module.
+      variables: its variables.
+      x: the model's input.
+      where: a module class (or tuple of classes), or a predicate on modules.
+      **apply_kwargs: passed to ``apply`` (e.g. ``train=False``).
+
+    Returns:
+      ``{path: input}``, ``path`` the module's names from the root (e.g.
+      ``("layer_0",)`` or ``("conv_1", "skan")``); a module called several
+      times keeps its first call. The run is jit-compiled.
+    """
+    match = _matcher(where)
+
+    def run(variables, x):
+        seen: dict[tuple[str, ...], Array] = {}
+
+        def grab(next_fun, args, kwargs, context):
+            mod = context.module
+            if context.method_name == "__call__" and match(mod) and args:
+                seen.setdefault(tuple(mod.path), args[0])
+            return next_fun(*args, **kwargs)
+
+        with nn.intercept_methods(grab):
+            model.apply(variables, x, **apply_kwargs)
+        return seen
+
+    return jax.jit(run)(variables, x)
+
+
+def edge_scores(
+    model: nn.Module,
+    variables: dict[str, Any],
+    x: Any,
+    where: type | tuple[type, ...] | Callable[[nn.Module], bool],
+    **apply_kwargs,
+) -> dict[tuple[str, ...], np.ndarray]:
+    """pykan's edge importance ``mean |phi_ij(x_i)|`` of every selected KAN layer.
+
+    The layers ``where`` selects must accept ``per_edge=True`` (``KANLayer``,
+    ``SKANLayer``); each is evaluated per edge on the input it receives in
+    ``model.apply(variables, x)``, and its edge values are averaged over every
+    leading axis (batch, and image positions in a convolution).
+
+    Returns:
+      ``{path: scores [in, out]}`` (float64 NumPy).
+    """
+    match = _matcher(where)
+
+    def run(variables, x):
+        seen: dict[tuple[str, ...], tuple[nn.Module, Array]] = {}
+
+        def grab(next_fun, args, kwargs, context):
+            mod = context.module
+            if context.method_name == "__call__" and match(mod) and args:
+                seen.setdefault(tuple(mod.path), (mod.clone(parent=None, name=None), args[0]))
+            return next_fun(*args, **kwargs)
+
+        with nn.intercept_methods(grab):
+            model.apply(variables, x, **apply_kwargs)
+        scores = {}
+        for path, (layer, inp) in seen.items():
+            sub = {c: _subtree(tree, path) for c, tree in variables.items()}
+            sub = {c: tree for c, tree in sub.items() if tree is not None}
+            edges = layer.apply(sub, inp, per_edge=True)  # [..., in, out]
+            scores[path] = jnp.mean(jnp.abs(edges), axis=tuple(range(edges.ndim - 2)))
+        return scores
+
+    out = jax.jit(run)(variables, x)
+    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+
+
+def _subtree(tree: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(tree, dict) or key not in tree:
+            return None
+        tree = tree[key]
+    return tree
