@@ -5,8 +5,8 @@ Run: ``python benchmarks/fit_time.py [--steps-per-grid 600 --restarts 8]``
 The protocol of ``experiments/function_fitting.py``: a [2, 1, 1] B-spline KAN
 (k = 3), float64, 1000 train / 1000 test points on [-1, 1]^2, L-BFGS, grid
 extended 3 -> 10 -> 20. The clock starts before ``import jax`` and includes
-every JIT compilation. The reference is the issue's figure for pykan on this
-2-core machine (89 s to reach 4.6e-5, float64); it is quoted, not re-measured
+every JIT compilation. The reference is pykan's time measured earlier on a
+2-core machine like this one (89 s to reach 4.6e-5, float64); it is quoted, not re-measured
 here (pykan needs PyTorch, which kanflow does not install).
 """
 
@@ -57,7 +57,7 @@ def main(argv=None) -> None:
     print(
         f"kanflow: test RMSE {rmse:.2e} at G=20 in {total:.1f} s (fresh process, compile included)"
     )
-    print(f"pykan (issue's figure, same machine): {PYKAN_RMSE:.1e} in {PYKAN_SECONDS:.0f} s")
+    print(f"pykan (measured earlier, 2-core CPU): {PYKAN_RMSE:.1e} in {PYKAN_SECONDS:.0f} s")
     print(f"speed-up: {PYKAN_SECONDS / total:.1f}x")
 
 

@@ -15,7 +15,7 @@ as a ratio to softmax measured in the same run:
   straightforward way, one ``[batch, heads, N, N, 2 (G + 1)]`` feature
   tensor contracted at once (what the paper's 2.5-3x memory suggests).
 
-The issue's aim: kanflow's variants at <= 1.5x softmax in memory and time.
+kanflow's aim: its variants at <= 1.5x softmax in memory and time.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Wall time and accuracy of single PINN solves against the issue's targets.
+"""Wall time and accuracy of single PINN solves against kanflow's accuracy targets.
 
 Run: ``python benchmarks/pinn_solve.py [--steps 3000 --model mlp]``
 

@@ -1,8 +1,10 @@
 """Reproduction experiments, one module per published table.
 
-Each module defines ``NAME``, ``DESCRIPTION``, a frozen dataclass ``Config``
-(its docstring says how to run it and what to expect), ``quick_config()``
-and ``run(config, out_dir, quiet) -> Report``. Run them with
+Each module's docstring gives the command that runs it and the result to
+expect; it defines ``NAME``, ``DESCRIPTION``, a frozen dataclass ``Config``
+(every field can be overridden as ``key=value``), ``quick_config()`` and
+``run(config, out_dir, quiet) -> Report``; the loop over keys and seeds and
+the mean ± std are :func:`experiments.runner.sweep` and ``accuracy_summary``. Run them with
 ``kanflow run NAME [--quick] [--out DIR] [key=value ...]``.
 """
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import os
 
 import jax
@@ -42,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import kanflow as kf
-from experiments.runner import Report, markdown_table, mean_std
+from experiments.runner import Report, accuracy_summary, check_names, markdown_table, pct, sweep
 
 NAME = "activation_zoo"
 DESCRIPTION = "CRReLU, series, Dice, EvoNorm-B0/S0 vs ReLU/GELU in an MLP and a tiny ViT (digits)"
@@ -86,8 +87,7 @@ def quick_config() -> Config:
 
 def build_model(model: str, activation: str, num_classes: int = 10):
     """``"mlp"`` or ``"vit"`` with the zoo activation ``activation``."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; expected one of {list(ACTIVATIONS)}")
+    check_names("activation", (activation,), tuple(ACTIVATIONS))
     act = ACTIVATIONS[activation]
     if model == "mlp":
         return kf.models.MLP((64, 128, 128, num_classes), activation=act)
@@ -142,68 +142,52 @@ def _kw(module, train: bool) -> dict:
 
 def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     """Trains every (model, activation, seed); returns the table."""
-    for a in cfg.activations:
-        if a not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {a!r}; expected one of {list(ACTIVATIONS)}")
-    for m in cfg.models:
-        if m not in MODELS:
-            raise ValueError(f"unknown model {m!r}; expected one of {MODELS}")
+    check_names("activation", cfg.activations, tuple(ACTIVATIONS))
+    check_names("model", cfg.models, MODELS)
     train = kf.data.image_source("digits", "train")
     test = kf.data.image_source("digits", "test")
-    results: dict[str, dict] = {}
+
+    def optimizer(steps_per_epoch: int):
+        sched = kf.train.make_schedule(
+            cfg.learning_rate, "cosine", steps=cfg.epochs * steps_per_epoch
+        )
+        return kf.train.make_optimizer("adamw", sched, weight_decay=cfg.weight_decay)
+
+    def train_one(key: tuple[str, str], seed: int) -> kf.recipes.ClassifierResult:
+        model_name, act = key
+        return kf.recipes.train_classifier(
+            build_model(model_name, act),
+            train,
+            test,
+            optimizer,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            seed=seed,
+            transform=_flatten if model_name == "mlp" else None,
+            train_kwargs={"train": True},
+            eval_kwargs={"train": False},
+            quiet=quiet,
+            desc=f"{model_name} {act} s{seed}",
+        )
+
+    keys = list(itertools.product(cfg.models, cfg.activations))
+    runs = sweep(keys, cfg.seeds, train_one, quiet=quiet)
+    results: dict[str, dict] = {m: {} for m in cfg.models}
     shapes: dict[str, dict] = {}
-    for model_name in cfg.models:
-        results[model_name] = {}
-        transform = _flatten if model_name == "mlp" else None
-        for act in cfg.activations:
-            runs = []
-            for seed in cfg.seeds:
-                model = build_model(model_name, act)
-
-                def optimizer(steps_per_epoch: int):
-                    sched = kf.train.make_schedule(
-                        cfg.learning_rate, "cosine", steps=cfg.epochs * steps_per_epoch
-                    )
-                    return kf.train.make_optimizer("adamw", sched, weight_decay=cfg.weight_decay)
-
-                r = kf.recipes.train_classifier(
-                    model,
-                    train,
-                    test,
-                    optimizer,
-                    epochs=cfg.epochs,
-                    batch_size=cfg.batch_size,
-                    seed=seed,
-                    transform=transform,
-                    train_kwargs={"train": True},
-                    eval_kwargs={"train": False},
-                    quiet=quiet,
-                    desc=f"{model_name} {act} s{seed}",
+    x_test = _flatten(kf.data.load_arrays(test))["image"]
+    for (model_name, act), rs in runs.items():
+        row = accuracy_summary(rs)
+        if model_name == "mlp":
+            model = build_model(model_name, act)
+            dens = [
+                kf.activations.activation_density(
+                    model, r.variables, [x_test], apply_kwargs={"train": False}
                 )
-                runs.append(r)
-                if not quiet:
-                    print(f"  {model_name} {act} seed {seed}: test accuracy {r.test_accuracy:.4f}")
-            acc = np.array([r.test_accuracy for r in runs])
-            mean, std = mean_std(acc)
-            row = {
-                "accuracy": acc.tolist(),
-                "accuracy_mean": mean,
-                "accuracy_std": std,
-                "params": runs[0].params,
-                "epoch_time_s": float(np.mean([r.epoch_time_s for r in runs])),
-            }
-            if model_name == "mlp":
-                x = _flatten(kf.data.load_arrays(test))["image"]
-                dens = [
-                    kf.activations.activation_density(
-                        model, r.variables, [x], apply_kwargs={"train": False}
-                    )
-                    for r in runs
-                ]
-                row["density"] = {k: float(np.mean([d[k] for d in dens])) for k in dens[0]}
-                shapes[act] = runs[0].variables
-            results[model_name][act] = row
-            jax.clear_caches()
+                for r in rs
+            ]
+            row["density"] = {k: float(np.mean([d[k] for d in dens])) for k in dens[0]}
+            shapes[act] = rs[0].variables
+        results[model_name][act] = row
     if shapes:
         _plot_shapes(shapes, os.path.join(out_dir, "shapes.png"))
     rows = []
@@ -212,14 +196,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
             dens = r.get("density")
             dens_txt = " / ".join(f"{v:.2f}" for v in dens.values()) if dens else "—"
             rows.append(
-                [
-                    model_name,
-                    act,
-                    f"{100 * r['accuracy_mean']:.2f} ± {100 * r['accuracy_std']:.2f}",
-                    f"{r['params']:,}",
-                    dens_txt,
-                    f"{r['epoch_time_s']:.2f}",
-                ]
+                [model_name, act, pct(r), f"{r['params']:,}", dens_txt, f"{r['epoch_time_s']:.2f}"]
             )
     headers = [
         "model",

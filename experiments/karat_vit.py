@@ -29,6 +29,11 @@ comparable to Table 1. The digits defaults (a 3-layer, width-48 ViT) shorten
 the warm-up to 2 epochs, use a lower RandAugment magnitude (m5) suited to 8×8
 images and ``base_lr = 8e-3`` (1e-3 at batch 64: the paper's 5e-4 × 64 / 512
 = 6e-5 barely moves in 40 short epochs); for Table 1 set ``base_lr=5e-4``.
+
+What to expect (default digits run, measured in the README): test accuracy
+93.9 ± 0.5 % softmax, 95.2 ± 0.6 % Fourier-KArAt B, 94.5 ± 2.3 % U, with
+Fourier-KArAt at 1.7-1.9× softmax time per epoch; on Table 1's data sets the
+paper's figures are printed beside ours.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ import numpy as np
 import optax
 
 import kanflow as kf
-from experiments.runner import Report, markdown_table, mean_std
+from experiments.runner import Report, accuracy_summary, check_names, markdown_table, pct, sweep
 
 NAME = "karat_vit"
 DESCRIPTION = "Softmax vs Fourier-KArAt (blockwise/universal) ViTs; Table 1 of the KArAt paper"
@@ -112,8 +117,7 @@ def quick_config() -> Config:
 
 def build_model(cfg: Config, attention: str, num_classes: int) -> kf.models.ViT:
     """The ViT of ``cfg`` with ``attention``."""
-    if attention not in ATTENTIONS:
-        raise ValueError(f"unknown attention {attention!r}; expected one of {ATTENTIONS}")
+    check_names("attention", (attention,), ATTENTIONS)
     common = dict(
         image_size=cfg.image_size,
         patch_size=cfg.patch_size,
@@ -189,63 +193,52 @@ def _plot_maps(maps: dict, image: np.ndarray, path: str) -> None:
 
 def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     """Trains every attention (and seed); returns the table."""
-    for a in cfg.attentions:
-        if a not in ATTENTIONS:
-            raise ValueError(f"unknown attention {a!r}; expected one of {ATTENTIONS}")
+    check_names("attention", cfg.attentions, ATTENTIONS)
     train = kf.data.image_source(cfg.dataset, "train")
-    test = kf.data.image_source(
-        cfg.dataset, "test" if cfg.dataset != "imagenet2012" else "validation"
-    )
+    test_split = "validation" if cfg.dataset == "imagenet2012" else "test"
+    test = kf.data.image_source(cfg.dataset, test_split)
     n_dev = jax.device_count()
     mesh = kf.train.data_mesh() if n_dev > 1 and cfg.batch_size % n_dev == 0 else None
     ra = (cfg.randaugment_n, cfg.randaugment_m) if cfg.randaugment_n > 0 else None
+
+    def train_one(attention: str, seed: int) -> kf.recipes.ClassifierResult:
+        model = build_model(cfg, attention, train.num_classes)
+        loss_fn = kf.recipes.image_classification_loss(
+            model,
+            train.num_classes,
+            label_smoothing=cfg.label_smoothing,
+            mixup_alpha=cfg.mixup_alpha,
+            cutmix_alpha=cfg.cutmix_alpha,
+            rand_augment=ra,
+        )
+        return kf.recipes.train_classifier(
+            model,
+            train,
+            test,
+            lambda spe: make_optimizer(cfg, spe),
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            seed=seed,
+            loss_fn=loss_fn,
+            mesh=mesh,
+            eval_params=lambda s: kf.train.ema_params(s.opt_state),
+            quiet=quiet,
+            desc=f"{attention} s{seed}",
+        )
+
+    runs = sweep(cfg.attentions, cfg.seeds, train_one, quiet=quiet)
+    probe = kf.data.load_arrays(test) if len(test) <= 20_000 else None
+    paper = PAPER.get((cfg.dataset, cfg.size))
     results: dict[str, dict] = {}
     maps: dict[str, np.ndarray] = {}
-    probe = kf.data.load_arrays(test) if len(test) <= 20_000 else None
-    for attention in cfg.attentions:
-        runs = []
-        for seed in cfg.seeds:
-            model = build_model(cfg, attention, train.num_classes)
-            loss_fn = kf.recipes.image_classification_loss(
-                model,
-                train.num_classes,
-                label_smoothing=cfg.label_smoothing,
-                mixup_alpha=cfg.mixup_alpha,
-                cutmix_alpha=cfg.cutmix_alpha,
-                rand_augment=ra,
-            )
-            r = kf.recipes.train_classifier(
-                model,
-                train,
-                test,
-                lambda spe: make_optimizer(cfg, spe),
-                epochs=cfg.epochs,
-                batch_size=cfg.batch_size,
-                seed=seed,
-                loss_fn=loss_fn,
-                mesh=mesh,
-                eval_params=lambda s: kf.train.ema_params(s.opt_state),
-                quiet=quiet,
-                desc=f"{attention} s{seed}",
-            )
-            runs.append(r)
-            if not quiet:
-                print(f"  {attention} seed {seed}: test accuracy {r.test_accuracy:.4f}")
+    for attention, rs in runs.items():
         if probe is not None:
-            maps[attention] = _attention_maps(model, runs[0].variables, probe["image"][0])
-        acc = np.array([r.test_accuracy for r in runs])
-        mean, std = mean_std(acc)
-        paper = PAPER.get((cfg.dataset, cfg.size))
+            model = build_model(cfg, attention, train.num_classes)
+            maps[attention] = _attention_maps(model, rs[0].variables, probe["image"][0])
         results[attention] = {
-            "accuracy": acc.tolist(),
-            "accuracy_mean": mean,
-            "accuracy_std": std,
-            "params": runs[0].params,
-            "flops": runs[0].flops,
-            "epoch_time_s": float(np.mean([r.epoch_time_s for r in runs])),
+            **accuracy_summary(rs),
             "paper_accuracy": None if paper is None else paper[ATTENTIONS.index(attention)],
         }
-        jax.clear_caches()
     if maps:
         _plot_maps(maps, probe["image"][0], os.path.join(out_dir, "attention_maps.png"))
     rows = [
@@ -253,7 +246,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
             cfg.dataset,
             cfg.size,
             a,
-            f"{100 * r['accuracy_mean']:.2f} ± {100 * r['accuracy_std']:.2f}",
+            pct(r),
             "—" if r["paper_accuracy"] is None else f"{r['paper_accuracy']:.2f}",
             f"{r['params'] / 1e6:.3f} M",
             f"{r['flops'] / 1e6:,.1f} M",

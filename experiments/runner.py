@@ -13,10 +13,21 @@ import json
 import os
 import time
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["Report", "apply_overrides", "markdown_table", "mean_std", "run", "fmt"]
+__all__ = [
+    "Report",
+    "accuracy_summary",
+    "apply_overrides",
+    "check_names",
+    "fmt",
+    "markdown_table",
+    "mean_std",
+    "pct",
+    "run",
+    "sweep",
+]
 
 
 @dataclasses.dataclass
@@ -82,6 +93,70 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
     v = np.asarray(values, dtype=np.float64)
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+
+
+def check_names(kind: str, names: Sequence[str], known: Sequence[str]) -> None:
+    """Raises ``ValueError`` (``unknown <kind> 'x'; expected one of ...``) for an unknown name."""
+    for name in names:
+        if name not in known:
+            raise ValueError(f"unknown {kind} {name!r}; expected one of {tuple(known)}")
+
+
+def sweep(
+    keys: Sequence[Any],
+    seeds: Sequence[int],
+    train: Callable[[Any, int], Any],
+    *,
+    quiet: bool = False,
+    score: Callable[[Any], float] = lambda r: r.test_accuracy,
+    score_name: str = "test accuracy",
+) -> dict[Any, list]:
+    """The experiments' loop: ``train(key, seed)`` for every key (in order) and every seed.
+
+    Prints each run's score unless ``quiet``, and clears JAX's compilation
+    caches after each key (every key compiles new shapes; the caches would
+    otherwise grow through a long run).
+
+    Returns:
+      ``{key: [run for each seed]}``.
+    """
+    import jax
+
+    results = {}
+    for key in keys:
+        runs = []
+        for seed in seeds:
+            runs.append(train(key, seed))
+            if not quiet:
+                label = " ".join(map(str, key)) if isinstance(key, tuple) else key
+                print(f"  {label} seed {seed}: {score_name} {score(runs[-1]):.4f}")
+        results[key] = runs
+        jax.clear_caches()
+    return results
+
+
+def accuracy_summary(runs: Sequence[Any]) -> dict[str, Any]:
+    """Per-seed test accuracy with mean ± std, and the cost of the first run.
+
+    ``runs``: :class:`kanflow.recipes.ClassifierResult` objects (one per seed).
+    """
+    import numpy as np
+
+    acc = [float(r.test_accuracy) for r in runs]
+    mean, std = mean_std(acc)
+    return {
+        "accuracy": acc,
+        "accuracy_mean": mean,
+        "accuracy_std": std,
+        "params": runs[0].params,
+        "flops": runs[0].flops,
+        "epoch_time_s": float(np.mean([r.epoch_time_s for r in runs])),
+    }
+
+
+def pct(row: dict[str, Any]) -> str:
+    """``"mean ± std"`` of a summary's accuracy, in percent."""
+    return f"{100 * row['accuracy_mean']:.2f} ± {100 * row['accuracy_std']:.2f}"
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -36,6 +36,7 @@ report counts on how many of ours it does.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 
 import jax
@@ -43,7 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import kanflow as kf
-from experiments.runner import Report, fmt, markdown_table, mean_std
+from experiments.runner import Report, check_names, fmt, markdown_table, mean_std, sweep
 from kanflow.models import skan
 
 NAME = "skan_function_fitting"
@@ -117,8 +118,7 @@ def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
     if name == "mlp":
         model = kf.models.MLP((d, h, h, 1))
     else:
-        s = SPACES[name]
-        model = kf.models.KAN((d, h, 1), basis=s.basis, grid_size=s.grid_size, order=s.order)
+        model = kf.models.KAN((d, h, 1), **SPACES[name].settings())
     variables = jax.jit(model.init)(jax.random.key(seed), x[:1])
     state = {k: v for k, v in variables.items() if k != "params"}
     opt = kf.train.make_optimizer(
@@ -159,41 +159,49 @@ def _plot(results: dict, chosen: dict, path: str) -> None:
 
 def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     """Trains every model on every target; returns the table."""
-    for m in cfg.models:
-        if m not in ALL_MODELS:
-            raise ValueError(f"unknown model {m!r}; expected names from {ALL_MODELS}")
-    results: dict[str, dict] = {}
-    chosen: dict[str, list[str]] = {}
-    for tname in cfg.targets:
-        target = kf.data.get_target(tname)
-        d = target.dim
+    check_names("model", cfg.models, ALL_MODELS)
+
+    def widths(tname: str, name: str) -> tuple[int, int]:
+        d = kf.data.get_target(tname).dim
         budget = _kan_params(d, cfg.reference_hidden, SPACES["kan_bspline"].num_basis())
-        results[tname] = {}
-        for name in cfg.models:
-            h = hidden_width(name, d, budget)
-            rmses, params = [], []
-            for seed in cfg.seeds:
-                data = kf.data.make_dataset(target, cfg.n_train, cfg.n_test, seed)
-                model, variables = _train_one(name, d, h, data, cfg, seed)
-                pred = jax.jit(model.apply)(variables, data["test_x"])
-                rmses.append(float(jnp.sqrt(jnp.mean((pred - data["test_y"]) ** 2))))
-                params.append(kf.count_params(variables["params"]))
-                if name == "skan":
-                    chosen.setdefault(tname, []).extend(
-                        lab for layer in skan.chosen_spaces(model) for lab in layer
-                    )
-            r = np.array(rmses)
-            mean, std = mean_std(r)
-            results[tname][name] = {
-                "hidden": h,
-                "params": int(np.mean(params)),
-                "test_rmse": rmses,
-                "test_rmse_mean": mean,
-                "test_rmse_std": std,
-            }
-            if not quiet:
-                print(f"  {tname} {name} (h={h}): test RMSE {mean:.3e}")
-        jax.clear_caches()
+        return d, hidden_width(name, d, budget)
+
+    def train_one(key: tuple[str, str], seed: int) -> dict:
+        tname, name = key
+        d, h = widths(tname, name)
+        data = kf.data.make_dataset(kf.data.get_target(tname), cfg.n_train, cfg.n_test, seed)
+        model, variables = _train_one(name, d, h, data, cfg, seed)
+        pred = jax.jit(model.apply)(variables, data["test_x"])
+        return {
+            "test_rmse": float(jnp.sqrt(jnp.mean((pred - data["test_y"]) ** 2))),
+            "params": kf.count_params(variables["params"]),
+            "chosen": skan.chosen_spaces(model) if name == "skan" else None,
+        }
+
+    keys = list(itertools.product(cfg.targets, cfg.models))
+    runs = sweep(
+        keys,
+        cfg.seeds,
+        train_one,
+        quiet=quiet,
+        score=lambda r: r["test_rmse"],
+        score_name="test RMSE",
+    )
+    results: dict[str, dict] = {t: {} for t in cfg.targets}
+    chosen: dict[str, list[str]] = {}
+    for (tname, name), rs in runs.items():
+        rmses = [r["test_rmse"] for r in rs]
+        mean, std = mean_std(rmses)
+        results[tname][name] = {
+            "hidden": widths(tname, name)[1],
+            "params": int(np.mean([r["params"] for r in rs])),
+            "test_rmse": rmses,
+            "test_rmse_mean": mean,
+            "test_rmse_std": std,
+        }
+        if name == "skan":
+            labels = [lab for r in rs for layer in r["chosen"] for lab in layer]
+            chosen.setdefault(tname, []).extend(labels)
     _plot(results, chosen, os.path.join(out_dir, "skan_fitting.png"))
     wins = beats_mlp = 0
     for rows in results.values():

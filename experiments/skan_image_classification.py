@@ -26,19 +26,23 @@ Adam with cosine decay from ``learning_rate``, batch 64, images in
 parameters (S-ConvKAN: after selection and pruning) and training time per
 epoch (S-ConvKAN: averaged over its stages).
 The paper's tables are not public: no figures to put beside.
+
+What to expect (default digits run, 3 seeds, measured in the README): test
+accuracy S-ConvKAN 95.7 ± 0.7 %, ConvKAN 96.2 ± 0.6 %, CNN 94.2 ± 1.4 %, at
+about 12k parameters each.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 
 import jax
 import numpy as np
 
 import kanflow as kf
-from experiments.runner import Report, markdown_table, mean_std
-from kanflow.layers.skan import resolve_spaces
+from experiments.runner import Report, accuracy_summary, check_names, markdown_table, pct, sweep
 
 NAME = "skan_image_classification"
 DESCRIPTION = "S-ConvKAN vs ConvKAN vs a parameter-matched CNN (digits built in; tfds data sets)"
@@ -130,50 +134,41 @@ def _run_model(name, cfg, train, test, seed, quiet, cnn_c):
 
 def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     """Trains every model on every data set; returns the table."""
-    for m in cfg.models:
-        if m not in MODELS:
-            raise ValueError(f"unknown model {m!r}; expected one of {MODELS}")
-    results: dict[str, dict] = {}
-    chosen: dict[str, list] = {}
-    kept: dict[str, list] = {}
+    check_names("model", cfg.models, MODELS)
+    sources, cnn_c = {}, {}
     for ds in cfg.datasets:
         train = kf.data.image_source(ds, "train")
-        test = kf.data.image_source(ds, "test")
+        sources[ds] = (train, kf.data.image_source(ds, "test"))
         probe = kf.models.ConvNet(train.num_classes, channels=cfg.channels, conv="kan")
         shapes = jax.eval_shape(
             probe.init, jax.random.key(0), np.zeros((1, *train.image_shape), np.float32)
         )
-        cnn_c = cnn_width(
-            kf.count_params(shapes["params"]), train.image_shape[-1], train.num_classes
-        )
-        results[ds] = {}
-        for name in cfg.models:
-            runs = []
-            for seed in cfg.seeds:
-                model, r = _run_model(name, cfg, train, test, seed, quiet, cnn_c)
-                runs.append(r)
-                if name == "sconvkan":
-                    pool = resolve_spaces(cfg.spaces)
-                    labels = [[pool[s].label for s in sel] for sel in model.selections]
-                    chosen.setdefault(ds, []).append(labels)
-                    kept.setdefault(ds, []).append(list(model.channels))
-                if not quiet:
-                    print(f"  {ds} {name} seed {seed}: test accuracy {r.test_accuracy:.4f}")
-            acc = np.array([r.test_accuracy for r in runs])
-            mean, std = mean_std(acc)
-            results[ds][name] = {
-                "accuracy": acc.tolist(),
-                "accuracy_mean": mean,
-                "accuracy_std": std,
-                "params": runs[0].params,
-                "epoch_time_s": float(np.mean([r.epoch_time_s for r in runs])),
-            }
-            jax.clear_caches()
+        n_kan = kf.count_params(shapes["params"])
+        cnn_c[ds] = cnn_width(n_kan, train.image_shape[-1], train.num_classes)
+
+    def train_one(key: tuple[str, str], seed: int):
+        ds, name = key
+        return _run_model(name, cfg, *sources[ds], seed, quiet, cnn_c[ds])
+
+    keys = list(itertools.product(cfg.datasets, cfg.models))
+    runs = sweep(keys, cfg.seeds, train_one, quiet=quiet, score=lambda r: r[1].test_accuracy)
+    results: dict[str, dict] = {ds: {} for ds in cfg.datasets}
+    chosen: dict[str, list] = {}
+    kept: dict[str, list] = {}
+    pool = kf.layers.skan.resolve_spaces(cfg.spaces)
+    for (ds, name), rs in runs.items():
+        results[ds][name] = accuracy_summary([r for _, r in rs])
+        if name == "sconvkan":
+            for model, _ in rs:
+                chosen.setdefault(ds, []).append(
+                    [[pool[s].label for s in sel] for sel in model.selections]
+                )
+                kept.setdefault(ds, []).append(list(model.channels))
     rows = [
         [
             ds,
             name,
-            f"{100 * r['accuracy_mean']:.2f} ± {100 * r['accuracy_std']:.2f}",
+            pct(r),
             f"{r['params']:,}",
             f"{r['epoch_time_s']:.2f}",
         ]

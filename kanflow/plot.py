@@ -6,13 +6,14 @@ Functions return the ``matplotlib.figure.Figure`` and save it when given a
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Sequence
 
-import jax
 import jax.numpy as jnp
 import numpy as np
+
+from kanflow.layers.capture import map_layers
+from kanflow.layers.kan import KANLayer
 
 __all__ = ["close", "edge_functions", "plot_activations", "plot_history"]
 
@@ -36,34 +37,29 @@ def _in_notebook() -> bool:
         return False
 
 
-@functools.partial(jax.jit, static_argnums=(0, 3))
-def _edges_and_next(layer, variables, h, num):
-    lo, hi = h.min(0), h.max(0)
-    t = lo + (hi - lo) * jnp.linspace(0.0, 1.0, num, dtype=h.dtype)[:, None]
-    return t, layer.apply(variables, t, per_edge=True), layer.apply(variables, h)
-
-
 def edge_functions(model, variables, x, num: int = 200) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Every edge function ``phi_ij`` of a :class:`kanflow.models.KAN`, on its input range.
+    r"""Every edge function ``phi_ij`` of the KAN layers of ``model``, on its input range.
 
     Args:
-      model: a ``KAN``.
+      model: a ``KAN``, or any model built of ``KANLayer`` modules.
       variables: its variables.
-      x: model inputs ``[n, widths[0]]`` that set each layer's input range.
+      x: model inputs ``[n, ...]`` that set each layer's input range.
       num: points per curve.
 
     Returns:
-      Per layer ``(t [num, in], phi [num, in, out])``: ``t[:, i]`` spans the
-      range of input ``i`` on ``x``, ``phi[:, i, j] = phi_ij(t[:, i])``.
+      Per KAN layer, in call order, ``(t [num, in], phi [num, in, out])``:
+      ``t[:, i]`` spans the range of input ``i`` on ``x``,
+      ``phi[:, i, j] = phi_ij(t[:, i])``.
     """
-    out = []
-    h = jnp.asarray(x)
-    for l in range(len(model.widths) - 1):
-        layer = model.layer(l)
-        sub = {c: v[f"layer_{l}"] for c, v in variables.items() if f"layer_{l}" in v}
-        t, phi, h = _edges_and_next(layer, sub, h, num)
-        out.append((np.asarray(t), np.asarray(phi)))
-    return out
+
+    def curves(layer, v, h):
+        h = h.reshape(-1, h.shape[-1])
+        lo, hi = h.min(0), h.max(0)
+        t = lo + (hi - lo) * jnp.linspace(0.0, 1.0, num, dtype=h.dtype)[:, None]
+        return t, layer.apply(v, t, per_edge=True)
+
+    out = map_layers(model, variables, jnp.asarray(x), KANLayer, curves)
+    return [(np.asarray(t), np.asarray(phi)) for t, phi in out.values()]
 
 
 def plot_activations(

@@ -1,32 +1,24 @@
-"""Every notebook in colab/ runs top to bottom (with small settings)."""
+"""Every notebook in colab/ runs top to bottom, at the toy size ``KANFLOW_QUICK=1`` selects.
+
+Each notebook's settings cell reads ``KANFLOW_QUICK``: unset, it runs the
+documented settings; ``1`` shrinks epochs / steps / grids so that every cell
+still runs (plots included) in seconds.
+"""
 
 import pathlib
-import re
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[1] / "colab").glob("*.ipynb"))
-SMALL = {
-    "EPOCHS": "2",
-    "STEPS_PER_GRID": "40",
-    "GRIDS": "(3, 5)",
-    "RESTARTS": "2",
-    "STEPS": "120",
-    "STATES": "2",
-}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs(path):
+def test_notebook_runs(path, monkeypatch):
+    monkeypatch.setenv("KANFLOW_QUICK", "1")  # the kernel inherits the environment
     nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:  # shrink the settings cell
-        if cell.cell_type == "code":
-            for name, value in SMALL.items():
-                cell.source = re.sub(
-                    rf"^{name} = .*$", f"{name} = {value}", cell.source, flags=re.M
-                )
+    assert any("KANFLOW_QUICK" in c.source for c in nb.cells), "settings cell must read it"
     NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     ).execute()

@@ -1,7 +1,7 @@
 """Flax layers: KAN and its relatives, and the one KAN edge configuration."""
 
 from kanflow.layers.afkan import BASIS_NORMS, REDUCTIONS, AFKANLayer, relu_kan_layer
-from kanflow.layers.capture import edge_scores, layer_inputs
+from kanflow.layers.capture import edge_scores, layer_inputs, map_layers
 from kanflow.layers.config import EdgeParametrisation, KANConfig, Space
 from kanflow.layers.conv import KANConv, SKANConv, extract_patches
 from kanflow.layers.kan import KANLayer
@@ -32,6 +32,7 @@ __all__ = [
     "keep_nodes",
     "layer_inputs",
     "live_nodes",
+    "map_layers",
     "relu_kan_layer",
     "select_spaces",
 ]

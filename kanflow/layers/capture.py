@@ -9,7 +9,7 @@ variables tree; the layers need no cooperation (no ``sow``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import flax.linen as nn
@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-__all__ = ["edge_scores", "layer_inputs"]
+__all__ = ["edge_scores", "layer_inputs", "map_layers"]
 
 
 def _matcher(where) -> Callable[[nn.Module], bool]:
@@ -27,6 +27,48 @@ def _matcher(where) -> Callable[[nn.Module], bool]:
     if callable(where):
         return where
     raise TypeError(f"where must be a module class, a tuple of them or a predicate, got {where!r}")
+
+
+def map_layers(
+    model: nn.Module,
+    variables: dict[str, Any],
+    x: Any,
+    where: type | tuple[type, ...] | Callable[[nn.Module], bool],
+    fn: Callable[[nn.Module, dict[str, Any], Array], Any],
+    **apply_kwargs,
+) -> dict[tuple[str, ...], Any]:
+    """``fn(layer, layer_variables, layer_input)`` for every layer ``where`` selects.
+
+    Runs ``model.apply(variables, x, **apply_kwargs)`` once (jit-compiled),
+    records each selected submodule's first ``__call__`` argument, and calls
+    ``fn`` with the submodule as a standalone module, its slice of every
+    variable collection and that input.
+
+    Returns:
+      ``{path: fn(...)}`` in call order; ``path`` is the module's names from
+      the root (e.g. ``("layer_0",)`` or ``("conv_1", "skan")``); a module
+      called several times keeps its first call.
+    """
+    match = _matcher(where)
+
+    def run(variables, x):
+        seen: dict[tuple[str, ...], tuple[nn.Module, Array]] = {}
+
+        def grab(next_fun, args, kwargs, context):
+            mod = context.module
+            if context.method_name == "__call__" and match(mod) and args:
+                seen.setdefault(tuple(mod.path), (mod.clone(parent=None, name=None), args[0]))
+            return next_fun(*args, **kwargs)
+
+        with nn.intercept_methods(grab):
+            model.apply(variables, x, **apply_kwargs)
+        out = {}
+        for path, (layer, inp) in seen.items():
+            sub = {c: _subtree(tree, path) for c, tree in variables.items()}
+            out[path] = fn(layer, {c: t for c, t in sub.items() if t is not None}, inp)
+        return out
+
+    return jax.jit(run)(variables, x)
 
 
 def layer_inputs(
@@ -46,26 +88,9 @@ def layer_inputs(
       **apply_kwargs: passed to ``apply`` (e.g. ``train=False``).
 
     Returns:
-      ``{path: input}``, ``path`` the module's names from the root (e.g.
-      ``("layer_0",)`` or ``("conv_1", "skan")``); a module called several
-      times keeps its first call. The run is jit-compiled.
+      ``{path: input}`` (see :func:`map_layers`).
     """
-    match = _matcher(where)
-
-    def run(variables, x):
-        seen: dict[tuple[str, ...], Array] = {}
-
-        def grab(next_fun, args, kwargs, context):
-            mod = context.module
-            if context.method_name == "__call__" and match(mod) and args:
-                seen.setdefault(tuple(mod.path), args[0])
-            return next_fun(*args, **kwargs)
-
-        with nn.intercept_methods(grab):
-            model.apply(variables, x, **apply_kwargs)
-        return seen
-
-    return jax.jit(run)(variables, x)
+    return map_layers(model, variables, x, where, lambda layer, v, h: h, **apply_kwargs)
 
 
 def edge_scores(
@@ -85,34 +110,18 @@ def edge_scores(
     Returns:
       ``{path: scores [in, out]}`` (float64 NumPy).
     """
-    match = _matcher(where)
 
-    def run(variables, x):
-        seen: dict[tuple[str, ...], tuple[nn.Module, Array]] = {}
+    def score(layer, v, h):
+        edges = layer.apply(v, h, per_edge=True)  # [..., in, out]
+        return jnp.mean(jnp.abs(edges), axis=tuple(range(edges.ndim - 2)))
 
-        def grab(next_fun, args, kwargs, context):
-            mod = context.module
-            if context.method_name == "__call__" and match(mod) and args:
-                seen.setdefault(tuple(mod.path), (mod.clone(parent=None, name=None), args[0]))
-            return next_fun(*args, **kwargs)
-
-        with nn.intercept_methods(grab):
-            model.apply(variables, x, **apply_kwargs)
-        scores = {}
-        for path, (layer, inp) in seen.items():
-            sub = {c: _subtree(tree, path) for c, tree in variables.items()}
-            sub = {c: tree for c, tree in sub.items() if tree is not None}
-            edges = layer.apply(sub, inp, per_edge=True)  # [..., in, out]
-            scores[path] = jnp.mean(jnp.abs(edges), axis=tuple(range(edges.ndim - 2)))
-        return scores
-
-    out = jax.jit(run)(variables, x)
+    out = map_layers(model, variables, x, where, score, **apply_kwargs)
     return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
 
 def _subtree(tree: Any, path: tuple[str, ...]) -> Any:
     for key in path:
-        if not isinstance(tree, dict) or key not in tree:
+        if not isinstance(tree, Mapping) or key not in tree:
             return None
         tree = tree[key]
     return tree

@@ -77,6 +77,10 @@ class Space:
     def spec(self) -> registry.BasisSpec:
         return registry.get(self.basis)
 
+    def settings(self) -> dict[str, Any]:
+        """The fields by name, e.g. ``KAN(widths, **space.settings())``."""
+        return dataclasses.asdict(self)
+
     @property
     def label(self) -> str:
         """A short name: ``"bspline G5 k3"``, ``"chebyshev 4"``, ``"rbf G8"``."""

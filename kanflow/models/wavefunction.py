@@ -48,32 +48,26 @@ def wavefunction(
     *,
     hidden: tuple[int, ...] | None = None,
     activation: Callable[[Array], Array] = jnp.tanh,
-    basis: str = "bspline",
-    grid_size: int = 10,
-    order: int = 3,
     param_dtype=jnp.float64,
     jumps: tuple[float, ...] = (),
+    **kan_settings,
 ) -> Wavefunction:
     """A :class:`Wavefunction` over an MLP (smooth ``activation``) or a KAN (any basis).
 
     Defaults: MLP ``1-32-32-1`` with tanh; KAN ``1-8-1`` with cubic B-splines
-    on ``G = 10`` intervals of ``[0, 1]``. ``jumps``: the potential's
-    discontinuities (see the module docstring).
+    on ``G = 10`` intervals of ``[0, 1]``; ``kan_settings`` are any other
+    :class:`kanflow.layers.KANConfig` fields (``basis``, ``grid_size``, ...).
+    ``jumps``: the potential's discontinuities (see the module docstring).
     """
     jumps = tuple(float(j) for j in jumps)
     n_in = 1 + len(jumps)
     if kind == "mlp":
+        if kan_settings:
+            raise ValueError(f"KAN settings {sorted(kan_settings)} given for an MLP wavefunction")
         widths = (n_in, *(hidden or (32, 32)), 1)
         return Wavefunction(MLP(widths, activation=activation, param_dtype=param_dtype), jumps)
     if kind == "kan":
         widths = (n_in, *(hidden or (8,)), 1)
-        net = KAN(
-            widths,
-            basis=basis,
-            grid_size=grid_size,
-            order=order,
-            grid_range=(0.0, 1.0),
-            param_dtype=param_dtype,
-        )
-        return Wavefunction(net, jumps)
+        settings = {"grid_size": 10, "grid_range": (0.0, 1.0), **kan_settings}
+        return Wavefunction(KAN(widths, param_dtype=param_dtype, **settings), jumps)
     raise ValueError(f"model must be 'mlp' or 'kan', got {kind!r}")

@@ -1,0 +1,56 @@
+"""Layer-input capture, edge scores and the node-pruning rule."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import kanflow as kf
+
+
+def test_layer_inputs_and_edge_scores_against_a_manual_pass(x64):
+    model = kf.models.KAN((3, 4, 2), basis="rbf", param_dtype=jnp.float64)
+    x = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (16, 3)))
+    v = model.init(jax.random.key(0), x)
+    inputs = kf.layers.layer_inputs(model, v, x, kf.layers.KANLayer)
+    scores = kf.layers.edge_scores(model, v, x, kf.layers.KANLayer)
+    assert list(inputs) == [("layer_0",), ("layer_1",)] == list(scores)
+    h = np.asarray(x)
+    for l in range(2):
+        sub = {c: v[c][f"layer_{l}"] for c in v}
+        np.testing.assert_allclose(inputs[(f"layer_{l}",)], h, rtol=1e-12)
+        edges = np.asarray(model.layer(l).apply(sub, h, per_edge=True))  # [n, in, out]
+        np.testing.assert_allclose(scores[(f"layer_{l}",)], np.abs(edges).mean(0), rtol=1e-12)
+        h = edges.sum(1)
+
+
+def test_layer_inputs_accepts_a_predicate_and_rejects_nonsense():
+    model = kf.models.ConvNet(10, channels=(2,), conv="kan")
+    images = jnp.ones((2, 4, 4, 1))
+    v = model.init(jax.random.key(0), images)
+    head = kf.layers.layer_inputs(model, v, images, lambda m: m.name == "head")
+    assert head[("head",)].shape == (2, 2)
+    patches = kf.layers.layer_inputs(model, v, images, kf.layers.KANLayer)
+    assert patches[("conv_0", "kan")].shape == (2, 4, 4, 9)
+    with pytest.raises(TypeError, match="where must be"):
+        kf.layers.layer_inputs(model, v, images, "head")
+
+
+def numpy_live_nodes(incoming, outgoing, threshold):
+    keep = [j for j in range(len(incoming)) if incoming[j] > threshold and outgoing[j] > threshold]
+    return keep or [int(np.argmax(np.minimum(incoming, outgoing)))]
+
+
+def test_live_nodes_needs_both_sides():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        incoming, outgoing = rng.uniform(0, 0.02, (2, 9))
+        got = kf.layers.live_nodes(incoming, outgoing, 1e-2)
+        assert got.tolist() == numpy_live_nodes(incoming, outgoing, 1e-2)
+    # live on one side only: dropped, whichever side it is
+    incoming = np.array([1.0, 1.0, 0.0, 1.0])
+    outgoing = np.array([1.0, 0.0, 1.0, 1.0])
+    assert kf.layers.live_nodes(incoming, outgoing, 0.5).tolist() == [0, 3]
+    assert kf.layers.live_nodes(np.zeros(3), np.array([0.0, 2.0, 1.0]), 0.5).tolist() == [0]
+    with pytest.raises(ValueError, match="equal-length"):
+        kf.layers.live_nodes(np.ones(3), np.ones(2), 0.5)
