@@ -14,7 +14,7 @@ Models: ``size`` ``"tiny"`` / ``"small"`` / ``"base"`` are the paper's ViTs
 (:func:`kanflow.models.vit`; CIFAR images are resized to ``image_size`` on
 device); ``"custom"`` is a small ViT of ``width`` / ``depth`` / ``num_heads``
 for CPU runs. Attentions: ``softmax``, ``fourier_karat_blockwise`` (G3B) and
-``fourier_karat_universal`` (G3U) with grid ``grid_size`` and rank ``rank``.
+``fourier_karat_universal`` (G3U) with grid ``karat_grid_size`` and rank ``karat_rank``.
 
 Recipe (the paper's, every part a field): AdamW with weight decay 0.05,
 gradient clipping at 1.0, learning rate ``base_lr × batch / 512`` with
@@ -76,7 +76,7 @@ class Config:
       width, depth, num_heads, mlp_ratio: the custom ViT.
       image_size, patch_size: model input (images are resized on device).
       attentions: names from ``ATTENTIONS``.
-      grid_size, rank: the Fourier-KArAt operator (paper: G3, r = 12).
+      karat_grid_size, karat_rank: the Fourier-KArAt operator (paper: G3, r = 12).
       epochs, batch_size, base_lr, warmup_epochs, min_lr, weight_decay,
         grad_clip, ema_decay, label_smoothing, mixup_alpha, cutmix_alpha,
         randaugment_n, randaugment_m: the recipe (``randaugment_n = 0`` turns it off).
@@ -92,8 +92,8 @@ class Config:
     image_size: int = 8
     patch_size: int = 2
     attentions: tuple[str, ...] = ATTENTIONS
-    grid_size: int = 3
-    rank: int = 12
+    karat_grid_size: int = 3
+    karat_rank: int = 12
     epochs: int = 40
     batch_size: int = 64
     base_lr: float = 8e-3
@@ -131,12 +131,16 @@ def build_model(cfg: Config, attention: str, num_classes: int) -> kf.models.ViT:
             depth=cfg.depth,
             num_heads=cfg.num_heads,
             mlp_ratio=cfg.mlp_ratio,
-            karat_grid_size=cfg.grid_size,
-            karat_rank=cfg.rank,
+            karat_grid_size=cfg.karat_grid_size,
+            karat_rank=cfg.karat_rank,
             **common,
         )
     return kf.models.vit(
-        cfg.size, num_classes, karat_grid_size=cfg.grid_size, karat_rank=cfg.rank, **common
+        cfg.size,
+        num_classes,
+        karat_grid_size=cfg.karat_grid_size,
+        karat_rank=cfg.karat_rank,
+        **common,
     )
 
 
@@ -267,8 +271,8 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     n_tok = (cfg.image_size // cfg.patch_size) ** 2 + 1
     table = (
         f"## KArAt ViT ({cfg.dataset}, {cfg.size}, {cfg.image_size} px / patch {cfg.patch_size} "
-        f"= {n_tok} tokens, G={cfg.grid_size}, r={cfg.rank}, {cfg.epochs} epochs, batch "
-        f"{cfg.batch_size}, seeds {list(cfg.seeds)})\n\n"
+        f"= {n_tok} tokens, G={cfg.karat_grid_size}, r={cfg.karat_rank}, {cfg.epochs} epochs, "
+        f"batch {cfg.batch_size}, seeds {list(cfg.seeds)})\n\n"
         + markdown_table(headers, rows)
         + "\nRecipe: AdamW wd 0.05, clip 1.0, warm-up + cosine, EMA, label smoothing, "
         "Mixup/CutMix, RandAugment (see config.json). Paper figures: Table 1 where the "

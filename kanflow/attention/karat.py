@@ -46,7 +46,7 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-from kanflow.basis import registry
+from kanflow.layers.config import Space
 
 __all__ = ["KArAtOperator", "fourier_row_operator", "basis_row_operator"]
 
@@ -141,8 +141,13 @@ class KArAtOperator(nn.Module):
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"{f} must be an int >= 1, got {v!r}")
         if self.basis != "fourier":
-            registry.get(self.basis)  # raises a clear error for unknown names
+            self.space  # noqa: B018 - validates basis, grid_size, order, grid_range
         super().__post_init__()
+
+    @property
+    def space(self) -> Space:
+        """The basis of a general (non-Fourier) operator."""
+        return Space(self.basis, self.grid_size, self.order, self.grid_range)
 
     @nn.compact
     def __call__(self, scores: Array) -> Array:
@@ -172,21 +177,17 @@ class KArAtOperator(nn.Module):
                 "coef", nn.initializers.normal(std), (h, 2, g1, n, r), self.param_dtype
             )
             return fourier_row_operator(scores, coef, w)
-        spec = registry.get(self.basis)
-        nb = spec.num_basis(self.grid_size, self.order)
-        grid = (
-            spec.init_grid(n, self.grid_size, self.order, self.grid_range)
-            if spec.init_grid is not None
-            else None
-        )
+        space = self.space
+        nb = space.num_basis()
         coef = self.param(
             "coef",
             nn.initializers.normal(1.0 / math.sqrt(n * nb)),
             (h, n, nb, r),
             self.param_dtype,
         )
+        grid = space.init_grid(n, scores.dtype)
 
         def features(x):
-            return spec.evaluate(x, grid, self.grid_size, self.order, self.grid_range)
+            return space.features(x, grid)
 
         return basis_row_operator(scores, features, coef, w, self.chunk)
