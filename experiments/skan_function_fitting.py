@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -61,6 +62,8 @@ class Config:
     Attributes:
       targets: names from ``kanflow.data.TARGETS``.
       models: names from ``ALL_MODELS``.
+      skan_spaces: S-KAN's pool (registry names, each with its pool settings from
+        ``kanflow.layers.DEFAULT_SPACES``).
       reference_hidden: hidden width of the B-spline KAN that sets the budget.
       steps: Adam steps per model.
       learning_rate: initial Adam learning rate (cosine decay).
@@ -70,6 +73,7 @@ class Config:
 
     targets: tuple[str, ...] = tuple(kf.data.TARGETS)
     models: tuple[str, ...] = ALL_MODELS
+    skan_spaces: tuple[str, ...] = tuple(s.basis for s in kf.layers.DEFAULT_SPACES)
     reference_hidden: int = 5
     steps: int = 2000
     learning_rate: float = 1e-2
@@ -92,12 +96,20 @@ def _kan_params(d: int, h: int, n: int) -> int:
     return h * (d + 1) * (n + 2)  # coef + scale_sp + scale_base per edge
 
 
-def hidden_width(model: str, d: int, budget: int) -> int:
-    """Hidden width whose ``[d, h, 1]`` model has about ``budget`` parameters."""
+def hidden_width(
+    model: str,
+    d: int,
+    budget: int,
+    pool: Sequence[str] = tuple(s.basis for s in kf.layers.DEFAULT_SPACES),
+) -> int:
+    """Hidden width whose ``[d, h, 1]`` model has about ``budget`` parameters.
+
+    S-KAN is sized for its selected model, assuming the mean space of ``pool``.
+    """
     if model == "mlp":
         return kf.models.MLP.width_for_params(d, 1, 2, budget)
     if model == "skan":
-        mean_n = np.mean([s.num_basis() for s in kf.layers.DEFAULT_SPACES])
+        mean_n = np.mean([s.num_basis() for s in kf.layers.skan.resolve_spaces(pool)])
         return max(1, round(budget / ((d + 1) * (mean_n + 2))))
     return max(1, round(budget / ((d + 1) * (SPACES[model].num_basis() + 2))))
 
@@ -106,7 +118,7 @@ def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
     x, y = data["train_x"], data["train_y"]
     if name == "skan":
         phases = kf.recipes.fit_skan(
-            kf.models.SKAN((d, h, 1)),
+            kf.models.SKAN((d, h, 1), spaces=cfg.skan_spaces),
             x,
             y,
             learning_rate=cfg.learning_rate,
@@ -160,11 +172,12 @@ def _plot(results: dict, chosen: dict, path: str) -> None:
 def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     """Trains every model on every target; returns the table."""
     check_names("model", cfg.models, ALL_MODELS)
+    check_names("S-KAN space", cfg.skan_spaces, kf.basis.names())
 
     def widths(tname: str, name: str) -> tuple[int, int]:
         d = kf.data.get_target(tname).dim
         budget = _kan_params(d, cfg.reference_hidden, SPACES["kan_bspline"].num_basis())
-        return d, hidden_width(name, d, budget)
+        return d, hidden_width(name, d, budget, cfg.skan_spaces)
 
     def train_one(key: tuple[str, str], seed: int) -> dict:
         tname, name = key

@@ -199,3 +199,19 @@ def test_named_and_build_errors():
         jax.jit(kf.models.MLP((3, 4, 1), activation=kf.activations.CRReLU()).init)(
             jax.random.key(0), jnp.zeros((1, 3))
         )
+
+
+def test_evonorm_b0_running_variance_over_steps(x64):
+    # an asymmetric momentum over several steps: swapping m and 1 - m would show
+    m = kf.activations.EvoNormB0(momentum=0.8)
+    rng = np.random.default_rng(4)
+    batches = [rng.normal(0.0, s, size=(32, 3)) for s in (1.0, 2.0, 0.5)]
+    v = _init(m, batches[0], train=True)
+    step = jax.jit(functools.partial(m.apply, train=True, mutable=["batch_stats"]))
+    running = np.ones(3)
+    stats = v["batch_stats"]
+    for x in batches:
+        _, upd = step({"params": v["params"], "batch_stats": stats}, x)
+        stats = upd["batch_stats"]
+        running = 0.8 * running + 0.2 * x.var(0)
+    np.testing.assert_allclose(stats["var"], running, rtol=1e-12)

@@ -118,3 +118,21 @@ def test_augmented_loss_trains_a_vit_with_the_full_recipe():
     test = kf.data.load_arrays(kf.data.image_source("digits", "test"))
     acc = np.mean(np.argmax(model.apply({"params": ema}, test["image"]), -1) == test["label"])
     assert acc > 0.5
+
+
+@pytest.mark.parametrize("debias", [True, False])
+def test_track_ema_decay_schedule_matches_a_loop(debias):
+    # with debiasing the decay is min(decay, (1 + t) / (10 + t)) at update t = 0, 1, ...
+    decay = 0.95
+    params = {"w": jnp.array([1.0, -2.0])}
+    tx = optax.chain(optax.sgd(0.1), kf.train.track_ema(decay, debias=debias))
+    state = tx.init(params)
+    ema, p = np.array([1.0, -2.0]), np.array([1.0, -2.0])
+    for t in range(40):
+        grads = {"w": jnp.array([np.sin(t), 1.0])}
+        updates, state = tx.update(grads, state, params)
+        params = optax.apply_updates(params, updates)
+        p = p - 0.1 * np.array([np.sin(t), 1.0])
+        d = min(decay, (1 + t) / (10 + t)) if debias else decay
+        ema = d * ema + (1 - d) * p
+    np.testing.assert_allclose(kf.train.ema_params(state)["w"], ema, rtol=1e-5, atol=1e-6)

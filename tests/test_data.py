@@ -1,5 +1,7 @@
 """Fitting targets against independent formulas (scipy for J0)."""
 
+import math
+
 import numpy as np
 import pytest
 import scipy.special
@@ -50,3 +52,23 @@ def test_data_errors():
         kf.data.get_target("xy")(np.zeros((3, 3)))
     with pytest.raises(ValueError, match="n_train"):
         kf.data.make_dataset("xy", n_train=0)
+
+
+def test_four_dimensional_targets_coordinate_by_coordinate():
+    # a scalar loop per point, so a typo in one coordinate of the vectorised formula shows
+    rng = np.random.default_rng(1)
+    x4 = rng.uniform(-1, 1, (40, 4))
+    sum_4d = [
+        math.exp(0.5 * (math.sin(math.pi * (a**2 + b**2)) + math.sin(math.pi * (c**2 + d**2))))
+        for a, b, c, d in x4
+    ]
+    np.testing.assert_allclose(kf.data.get_target("exp_sin_sum_4d")(x4)[:, 0], sum_4d, rtol=1e-13)
+    sq_4d = [math.exp(sum(math.sin(math.pi * v / 2) ** 2 for v in row) / 4) for row in x4]
+    np.testing.assert_allclose(kf.data.get_target("exp_sin_sq_4d")(x4)[:, 0], sq_4d, rtol=1e-13)
+    # each coordinate matters: changing one changes the value
+    for j in range(4):
+        moved = x4.copy()
+        moved[:, j] = -0.5 * moved[:, j] + 0.3
+        assert not np.allclose(
+            kf.data.get_target("exp_sin_sum_4d")(moved), kf.data.get_target("exp_sin_sum_4d")(x4)
+        )

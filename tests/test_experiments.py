@@ -215,6 +215,7 @@ def test_run_skan_function_fitting_writes_results(tmp_path):
         str(out),
         "targets=xy,",
         "models=kan_bspline,skan",
+        "skan_spaces=bspline,chebyshev",  # the 12-space pool trains in tests/test_skan.py
         "steps=40",
         "seeds=0,",
         "n_train=200",

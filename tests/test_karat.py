@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import scipy.special
 from jax.test_util import check_grads
 
 import kanflow as kf
@@ -160,3 +161,64 @@ def test_karat_errors():
         kf.attention.KArAtOperator(num_heads=2, num_tokens=5, rank=0)
     with pytest.raises(ValueError, match="attention must be one of"):
         kf.models.ViT(10, attention="sparsemax")
+
+
+def loop_attention(p, x, heads, operator):
+    """Multi-head attention by hand: scores per head, the row operator, weights @ V, out."""
+    x = np.asarray(x)
+    b, n, w = x.shape
+    d = w // heads
+    qkv = x @ np.asarray(p["qkv"]["kernel"]) + np.asarray(p["qkv"]["bias"])
+    part = lambda s, h: qkv[..., s * w + h * d : s * w + (h + 1) * d]  # q, k, v of head h
+    scores = np.stack(
+        [np.einsum("bqd,bkd->bqk", part(0, h), part(1, h)) / np.sqrt(d) for h in range(heads)], 1
+    )
+    weights = np.asarray(operator(scores))  # [b, heads, n, n]
+    y = np.zeros((b, n, w))
+    for h in range(heads):
+        y[..., h * d : (h + 1) * d] = weights[:, h] @ part(2, h)
+    return y @ np.asarray(p["out"]["kernel"]) + np.asarray(p["out"]["bias"]), weights
+
+
+@pytest.mark.parametrize("basis", ["fourier", "rbf"])
+def test_self_attention_applies_the_operator_to_the_scaled_scores(x64, basis):
+    heads, n, w = 2, 5, 6
+    op = kf.attention.KArAtOperator(
+        heads, n, rank=3, basis=basis, grid_size=2, param_dtype=jnp.float64
+    )
+    attn = kf.attention.SelfAttention(heads, op, param_dtype=jnp.float64)
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(3, n, w)))
+    p = jax.tree.map(lambda a: a + 0.05, attn.init(jax.random.key(0), x)["params"])
+    operator = lambda s: op.apply({"params": p["row_operator"]}, jnp.asarray(s))
+    want, _ = loop_attention(p, x, heads, operator)
+    np.testing.assert_allclose(attn.apply({"params": p}, x), want, rtol=1e-10, atol=1e-12)
+    softmax = kf.attention.SelfAttention(heads, param_dtype=jnp.float64)
+    sp = {k: p[k] for k in ("qkv", "out")}
+    want, _ = loop_attention(sp, x, heads, lambda s: scipy.special.softmax(s, axis=-1))
+    np.testing.assert_allclose(softmax.apply({"params": sp}, x), want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "attention",
+    ["fourier_karat_blockwise", "fourier_karat_universal", "karat_blockwise", "karat_universal"],
+)
+def test_vit_wires_each_block_to_its_operator(x64, attention):
+    # blockwise: block i uses operator karat_i; universal: every block uses the one operator
+    kw = dict(image_size=4, patch_size=2, width=4, depth=2, num_heads=2, karat_rank=3)
+    model = kf.models.ViT(10, attention=attention, karat_basis="rbf", param_dtype=jnp.float64, **kw)
+    images = jnp.asarray(np.random.default_rng(1).uniform(size=(2, 4, 4, 1)))
+    v = model.init(jax.random.key(0), images)
+    params = jax.tree.map(lambda a: a + 0.05 * jnp.sign(a), v["params"])
+    inputs = kf.layers.layer_inputs(model, {"params": params}, images, kf.attention.SelfAttention)
+    _, st = model.apply({"params": params}, images, mutable=["intermediates"])
+    basis = "fourier" if attention.startswith("fourier") else "rbf"
+    op = kf.attention.KArAtOperator(
+        2, model.num_tokens, rank=3, basis=basis, grid_size=3, param_dtype=jnp.float64
+    )
+    for i in range(2):
+        name = f"karat_{i}" if attention.endswith("blockwise") else "karat"
+        operator = lambda s, name=name: op.apply({"params": params[name]}, jnp.asarray(s))
+        block = params[f"block_{i}"]["attn"]
+        _, weights = loop_attention(block, inputs[(f"block_{i}", "attn")], 2, operator)
+        got = st["intermediates"][f"block_{i}"]["attn"]["attention"][0]
+        np.testing.assert_allclose(got, weights, rtol=1e-10, atol=1e-12)
