@@ -29,7 +29,7 @@ import os
 import numpy as np
 
 import kanflow as kf
-from experiments.runner import Report, fmt, markdown_table
+from experiments.runner import Report, check_names, fmt, markdown_table
 
 NAME = "pinn_quantum_wells"
 DESCRIPTION = "PINN eigenstates of infinite/finite wells and barriers vs exact solutions"
@@ -74,7 +74,10 @@ def make_potential(spec: str) -> kf.pinn.Potential:
         return kf.pinn.InfiniteWell()
     if kind in ("well", "barrier") and v0:
         cls = kf.pinn.FiniteWell if kind == "well" else kf.pinn.Barrier
-        return cls(float(v0))
+        try:
+            return cls(float(v0))
+        except ValueError:
+            raise ValueError(f"potential spec {spec!r}: V0 must be a number, got {v0!r}") from None
     raise ValueError(f"potential spec must be 'infinite', 'well:V0' or 'barrier:V0', got {spec!r}")
 
 
@@ -105,10 +108,15 @@ def _plots(spec, potential, solved, out_dir):
 
 
 def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
+    """Solves every (potential, model, state); returns the table."""
+    potentials = {spec: make_potential(spec) for spec in cfg.potentials}  # bad specs fail first
+    check_names("model", cfg.models, ("mlp", "kan"))
+    if not cfg.states or any(n < 0 for n in cfg.states):
+        raise ValueError(f"states must be eigenstate indices >= 0, got {cfg.states}")
     rows, records = [], []
     x = np.linspace(0.0, 1.0, 4001)
     for spec in cfg.potentials:
-        potential = make_potential(spec)
+        potential = potentials[spec]
         n_max = max(cfg.states)
         ref_e = kf.pinn.reference_energies(potential, n_max + 1)
         solved = {}

@@ -11,6 +11,8 @@ import dataclasses
 import datetime
 import json
 import os
+import shutil
+import tempfile
 import time
 import typing
 from collections.abc import Callable, Sequence
@@ -45,6 +47,12 @@ def _literal(text: str) -> Any:
         return text  # a bare word is a string
 
 
+def _is_number(value: Any, kind: type) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) if kind is int else isinstance(value, (int, float))
+
+
 def _parse(key: str, text: str, hint: Any) -> Any:
     """``text`` as a value of type ``hint`` (str, int, float, bool, tuple[...], optionals)."""
     if hint is str:
@@ -53,7 +61,19 @@ def _parse(key: str, text: str, hint: Any) -> Any:
     if typing.get_origin(hint) is tuple:
         if isinstance(value, str):  # a,b,c without brackets
             value = tuple(_literal(t) for t in text.split(",") if t.strip())
-        return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+        value = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+        item = typing.get_args(hint)[0] if typing.get_args(hint) else Any
+        if item is str:
+            return tuple(str(v) for v in value)
+        if item in (int, float):
+            bad = [v for v in value if not _is_number(v, item)]
+            if bad:
+                raise ValueError(
+                    f"override {key}={text!r}: expected comma-separated {item.__name__}s, "
+                    f"got {bad[0]!r}"
+                )
+            return tuple(item(v) for v in value)
+        return value
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if hint in (int, float, bool) and not isinstance(value, hint):
@@ -195,10 +215,20 @@ def run(
     out: str | os.PathLike | None = None,
     overrides: Sequence[str] = (),
     quiet: bool = False,
+    overwrite: bool = False,
 ) -> Report:
     """Runs experiment ``name`` and writes its result folder.
 
-    The folder is ``out`` or ``results/<name>/<timestamp>[-quick]``.
+    The folder is ``out`` or ``results/<name>/<timestamp>[-quick]``. Nothing is
+    written there until the run has finished: it runs in a temporary folder
+    beside ``out`` that is renamed to ``out`` at the end (and removed if the
+    run fails), so ``config.json``, ``metrics.json`` and the plots always belong
+    to one finished run.
+
+    Raises:
+      ValueError: an unknown experiment or config field, a bad value, or an
+        existing non-empty ``out`` without ``overwrite``.
+      OSError: ``out`` cannot be written.
     """
     import experiments
 
@@ -208,18 +238,35 @@ def run(
     if out is None:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = os.path.join("results", name, stamp + ("-quick" if quick else ""))
-    os.makedirs(out, exist_ok=True)
-    write_json(
-        os.path.join(out, "config.json"), {"experiment": name, "quick": quick, **_jsonable(config)}
-    )
-    if not quiet:
-        print(f"[kanflow] {name}: {config}")
-    t0 = time.perf_counter()
-    report = module.run(config, out, quiet=quiet)
-    report.metrics["wall_time_s"] = time.perf_counter() - t0
-    write_json(os.path.join(out, "metrics.json"), report.metrics)
-    with open(os.path.join(out, "table.md"), "w") as f:
-        f.write(report.table)
+    out = os.path.abspath(os.fspath(out))
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"--out {out} is a file, not a folder")
+    if os.path.isdir(out) and os.listdir(out) and not overwrite:
+        raise ValueError(
+            f"--out {out} already holds results; pass --overwrite to replace them, "
+            "or choose another folder"
+        )
+    parent = os.path.dirname(out)
+    os.makedirs(parent, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.partial-", dir=parent)
+    try:
+        write_json(
+            os.path.join(work, "config.json"),
+            {"experiment": name, "quick": quick, **_jsonable(config)},
+        )
+        if not quiet:
+            print(f"[kanflow] {name}: {config}")
+        t0 = time.perf_counter()
+        report = module.run(config, work, quiet=quiet)
+        report.metrics["wall_time_s"] = time.perf_counter() - t0
+        write_json(os.path.join(work, "metrics.json"), report.metrics)
+        with open(os.path.join(work, "table.md"), "w") as f:
+            f.write(report.table)
+        if os.path.isdir(out):
+            shutil.rmtree(out)
+        os.replace(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # a failed run leaves nothing behind
     print(report.table)
-    print(f"[kanflow] results in {os.path.abspath(out)}")
+    print(f"[kanflow] results in {out}")
     return report

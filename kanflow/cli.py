@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--quick", action="store_true", help="small settings, a few minutes on a CPU")
     run.add_argument("--out", default=None, help="result folder (default results/NAME/<time>)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument(
+        "--overwrite", action="store_true", help="replace the results already in --out"
+    )
     run.add_argument("overrides", nargs="*", help="config overrides key=value")
     args, extra = parser.parse_known_args(argv)
     # overrides may stand before or after the options: collect key=value leftovers
@@ -47,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
             out=args.out,
             overrides=[*args.overrides, *extra],
             quiet=args.quiet,
+            overwrite=args.overwrite,
         )
-    except ValueError as err:
+    except (ValueError, OSError) as err:
         parser.exit(2, f"kanflow: error: {err}\n")
     return 0
 

@@ -18,6 +18,8 @@ import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
+from kanflow.checks import check_grid
+
 __all__ = ["bspline", "uniform_knots"]
 
 
@@ -40,7 +42,7 @@ def bspline(x: ArrayLike, knots: ArrayLike, order: int) -> Array:
     Returns:
       ``[..., K - order - 1]``: ``B_{c,k}(x)`` for ``c = 0 .. K - k - 2``. Spans
       are half-open ``[t_c, t_{c+1})``; every basis is zero outside
-      ``[t_0, t_{K-1})``.
+      ``[t_0, t_{K-1})``, ``x = ±inf`` included (a NaN ``x`` gives NaN).
 
     Raises:
       ValueError: for ``order < 0``, too few knots, or (when the knots are
@@ -67,6 +69,12 @@ def _inverse_spans(t: Array, p: int) -> tuple[Array, Array]:
     )
 
 
+def _expand(x: Array, t: Array) -> Array:
+    """``x[..., None]`` clipped to one unit beyond the knots: the bases are zero there
+    either way, and ``±inf`` then gives 0 instead of ``inf * 0 = NaN`` (NaN stays NaN)."""
+    return jnp.clip(x[..., None], t[..., :1] - 1, t[..., -1:] + 1)
+
+
 def _level(xe: Array, t: Array, basis: Array, p: int) -> Array:
     """One Cox-de Boor step: degree ``p - 1`` values ``[..., K - p]`` -> degree ``p``."""
     # the reciprocal spans depend on the knots only: computed once per level
@@ -77,7 +85,7 @@ def _level(xe: Array, t: Array, basis: Array, p: int) -> Array:
 
 
 def _cox_de_boor(x: Array, t: Array, order: int) -> Array:
-    xe = x[..., None]
+    xe = _expand(x, t)
     basis = ((xe >= t[..., :-1]) & (xe < t[..., 1:])).astype(t.dtype)
     for p in range(1, order + 1):
         basis = _level(xe, t, basis, p)
@@ -103,7 +111,7 @@ def _bspline_jvp(order, primals, tangents):
     if not isinstance(dt, jax.custom_derivatives.SymbolicZero):
         dx = jnp.zeros_like(x) if isinstance(dx, jax.custom_derivatives.SymbolicZero) else dx
         return jax.jvp(lambda x, t: _cox_de_boor(x, t, order), (x, t), (dx, dt))
-    xe = x[..., None]
+    xe = _expand(x, t)
     if order == 0:
         out = _cox_de_boor(x, t, 0)
         return out, jnp.zeros_like(out)
@@ -126,6 +134,6 @@ def uniform_knots(
       ``[grid_size + 2 * order + 1]`` knots, giving ``grid_size + order`` basis
       functions that form a partition of unity on ``grid_range``.
     """
-    lo, hi = grid_range
+    grid_size, order, (lo, hi) = check_grid(grid_size, order, grid_range)
     h = (hi - lo) / grid_size
     return lo + h * jnp.arange(-order, grid_size + order + 1)

@@ -30,11 +30,14 @@ Each takes points ``[...]`` and a centre bank ``[C]`` (or broadcastable
 from __future__ import annotations
 
 import math
+from numbers import Integral
 
 import jax
 import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
+
+from kanflow.checks import check_grid_range, check_positive
 
 __all__ = [
     "gaussian_rbf",
@@ -54,14 +57,15 @@ __all__ = [
 def _scaled(x: ArrayLike, centers: ArrayLike, width: ArrayLike) -> Array:
     x = jnp.asarray(x)
     x = x.astype(jnp.result_type(x.dtype, jnp.float32))
+    check_positive(width, "width")
     return (x[..., None] - jnp.asarray(centers, x.dtype)) / jnp.asarray(width, x.dtype)
 
 
 def uniform_centers(num: int, grid_range: tuple[float, float] = (-1.0, 1.0)) -> tuple[Array, float]:
     """``num`` equispaced centres on ``grid_range`` and their spacing (the width)."""
-    if not isinstance(num, int) or num < 1:
+    if not isinstance(num, Integral) or num < 1:
         raise ValueError(f"number of centres must be an int >= 1, got {num!r}")
-    lo, hi = grid_range
+    lo, hi = check_grid_range(grid_range)
     width = (hi - lo) / max(num - 1, 1)
     return jnp.linspace(lo, hi, num), width
 

@@ -41,6 +41,7 @@ from kanflow.basis import local as _local
 from kanflow.basis import periodic as _periodic
 from kanflow.basis import polynomial as _poly
 from kanflow.basis.bspline import bspline, uniform_knots
+from kanflow.checks import check_grid
 
 __all__ = ["BasisSpec", "register", "get", "names"]
 
@@ -157,7 +158,7 @@ register(_centre_spec("shannon", _local.shannon, "real Shannon wavelets 2 sinc(2
 
 def relu_kan_grid(grid_size: int, order: int, grid_range: GridRange) -> tuple[Array, Array]:
     """ReLU-KAN's starts and ends, ``[grid_size + order]`` each."""
-    lo, hi = grid_range
+    grid_size, order, (lo, hi) = check_grid(grid_size, order, grid_range)
     h = (hi - lo) / grid_size
     starts = lo + h * jnp.arange(-order, grid_size)
     return starts, starts + (order + 1) * h

@@ -101,6 +101,10 @@ def image_source(
 ) -> ImageSource:
     """Opens split ``split`` of data set ``name`` as a random-access source.
 
+    Images stay uint8 in the source; :func:`batches`, :func:`eval_batches` and
+    :func:`load_arrays` scale them to float32 ``[0, 1]`` (the image models refuse
+    integer images).
+
     Args:
       name: ``"digits"`` (built in) or a tensorflow-datasets name.
       split: split name; tfds slicing such as ``"train[:90%]"`` is accepted.
@@ -112,6 +116,7 @@ def image_source(
         an image-classification one.
       FileNotFoundError: the data set is known but not prepared under
         ``data_dir`` (and ``download`` is off); the message says how to fix it.
+      OSError: ``download=True`` and downloading or preparing failed (e.g. offline).
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a non-empty data set name, got {name!r}")
@@ -136,7 +141,17 @@ def image_source(
         )
     try:
         source = tfds.data_source(name, split=split, data_dir=data_dir, download=download)
-    except (AssertionError, FileNotFoundError, NotImplementedError) as e:
+    except (ValueError, KeyError):
+        raise  # a bad split name: tfds says which ones exist
+    except Exception as e:
+        if download:
+            raise OSError(
+                f"downloading and preparing data set {name!r} failed ({type(e).__name__}: {e}). "
+                f"Without network access, prepare it where there is one (`tfds build {name} "
+                "--file_format=array_record`) and point TFDS_DATA_DIR at the result."
+            ) from e
+        if not isinstance(e, (AssertionError, FileNotFoundError, NotImplementedError)):
+            raise
         where = data_dir or "~/tensorflow_datasets"
         raise FileNotFoundError(
             f"data set {name!r} split {split!r} is not prepared under {where}: prepare it "
@@ -180,6 +195,11 @@ def batches(
       float32, "label": [B] int32}`` and is the same on every call.
     """
     _check_batch_size(batch_size)
+    if batch_size > len(data):
+        raise ValueError(
+            f"batch_size={batch_size} is larger than the {len(data)} examples of {data.name!r} "
+            f"split {data.split!r}: every batch would repeat examples"
+        )
     ds = grain.MapDataset.source(data.source).shuffle(seed=seed).repeat(None).map(_to_float)
     if transform is not None:
         ds = ds.map(transform)

@@ -37,6 +37,7 @@ import jax.numpy as jnp
 from jax import Array
 
 from kanflow.basis import registry
+from kanflow.checks import check_grid
 
 __all__ = ["EdgeParametrisation", "KANConfig", "Space"]
 
@@ -59,19 +60,10 @@ class Space:
 
     def __post_init__(self):
         registry.get(self.basis)  # a clear error for unknown names
-        if not isinstance(self.grid_size, int) or self.grid_size < 1:
-            raise ValueError(f"grid_size must be an int >= 1, got {self.grid_size!r}")
-        if not isinstance(self.order, int) or self.order < 0:
-            raise ValueError(f"order must be an int >= 0, got {self.order!r}")
-        try:
-            lo, hi = (float(v) for v in self.grid_range)
-        except (TypeError, ValueError):
-            lo = hi = math.nan
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise ValueError(
-                f"grid_range must be finite (lo, hi) with lo < hi, got {self.grid_range!r}"
-            )
-        object.__setattr__(self, "grid_range", (lo, hi))
+        grid_size, order, grid_range = check_grid(self.grid_size, self.order, self.grid_range)
+        object.__setattr__(self, "grid_size", grid_size)
+        object.__setattr__(self, "order", order)
+        object.__setattr__(self, "grid_range", grid_range)
 
     @property
     def spec(self) -> registry.BasisSpec:

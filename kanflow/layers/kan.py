@@ -25,6 +25,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 from jax import Array
 
+from kanflow.checks import as_int
 from kanflow.layers.config import KANConfig
 
 __all__ = ["KANLayer"]
@@ -46,8 +47,7 @@ class KANLayer(KANConfig):
     features: int
 
     def __post_init__(self):
-        if not isinstance(self.features, int) or self.features < 1:
-            raise ValueError(f"features must be an int >= 1, got {self.features!r}")
+        object.__setattr__(self, "features", as_int(self.features, "features"))
         super().__post_init__()
 
     @property
@@ -58,6 +58,7 @@ class KANLayer(KANConfig):
     def __call__(self, x: Array, per_edge: bool = False) -> Array:
         """``[..., in] -> [..., features]``; with ``per_edge`` the edge values
         ``phi_ij(x_i)`` unsummed, ``[..., in, features]`` (for plots and analysis)."""
+        x = jnp.asarray(x)  # lists and NumPy arrays too
         if x.ndim < 1:
             raise ValueError(f"KANLayer expects inputs [..., in], got a scalar of shape {x.shape}")
         n_in, n_b, space = x.shape[-1], self.num_basis, self.space

@@ -42,6 +42,7 @@ import numpy as np
 from jax import Array
 
 from kanflow.basis import registry
+from kanflow.checks import as_int
 from kanflow.layers.config import EdgeParametrisation, Space
 
 __all__ = [
@@ -107,8 +108,7 @@ class SKANLayer(EdgeParametrisation):
     selection: tuple[int, ...] | None = None
 
     def __post_init__(self):
-        if not isinstance(self.features, int) or self.features < 1:
-            raise ValueError(f"features must be an int >= 1, got {self.features!r}")
+        object.__setattr__(self, "features", as_int(self.features, "features"))
         pool = resolve_spaces(self.spaces)
         if self.selection is not None:
             sel = tuple(self.selection)
@@ -131,6 +131,7 @@ class SKANLayer(EdgeParametrisation):
     @nn.compact
     def __call__(self, x: Array, per_edge: bool = False) -> Array:
         """``[..., in] -> [..., out]``; ``per_edge``: unsummed ``[..., in, out]``."""
+        x = jnp.asarray(x)  # lists and NumPy arrays too
         if x.ndim < 1:
             raise ValueError(f"SKANLayer expects inputs [..., in], got shape {x.shape}")
         n_in, out = x.shape[-1], self.features

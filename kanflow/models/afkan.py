@@ -6,16 +6,14 @@ from collections.abc import Sequence
 
 import flax.linen as nn
 
+from kanflow.checks import as_widths
 from kanflow.layers.afkan import AFKANLayer, relu_kan_layer
 
 __all__ = ["af_kan", "relu_kan"]
 
 
 def _check_widths(widths: Sequence[int]) -> tuple[int, ...]:
-    widths = tuple(widths)
-    if len(widths) < 2 or not all(isinstance(w, int) and w >= 1 for w in widths):
-        raise ValueError(f"widths must be >= 2 positive ints (in, ..., out), got {widths!r}")
-    return widths
+    return as_widths(widths)
 
 
 def af_kan(widths: Sequence[int], **layer_kwargs) -> nn.Sequential:

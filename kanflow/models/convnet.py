@@ -28,11 +28,13 @@ import numpy as np
 from jax import Array
 
 from kanflow import activations as _act
+from kanflow.checks import as_int
 from kanflow.layers.capture import edge_scores, layer_inputs
 from kanflow.layers.config import KANConfig, Space
 from kanflow.layers.conv import KANConv, SKANConv
 from kanflow.layers.pruning import live_nodes
 from kanflow.layers.skan import DEFAULT_SPACES, SKANLayer
+from kanflow.models.common import check_images
 
 __all__ = ["CONVS", "ConvNet", "prune_conv", "select_conv"]
 
@@ -66,8 +68,10 @@ class ConvNet(KANConfig):
     def __post_init__(self):
         if self.conv not in CONVS:
             raise ValueError(f"conv must be one of {CONVS}, got {self.conv!r}")
-        if not self.channels or not all(isinstance(c, int) and c >= 1 for c in self.channels):
+        channels = tuple(self.channels) if isinstance(self.channels, (list, tuple)) else ()
+        if not channels:
             raise ValueError(f"channels must be positive ints, got {self.channels!r}")
+        object.__setattr__(self, "channels", tuple(as_int(c, "channels") for c in channels))
         super().__post_init__()
 
     @nn.nowrap
@@ -83,8 +87,7 @@ class ConvNet(KANConfig):
 
     @nn.compact
     def __call__(self, images: Array, train: bool | None = None) -> Array:
-        if images.ndim != 4:
-            raise ValueError(f"ConvNet expects images [batch, H, W, C], got shape {images.shape}")
+        check_images(images, "ConvNet")
         x, pd = images, self.param_dtype
         for i in range(len(self.channels)):
             x = self.block(i, name=f"conv_{i}")(x)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import flax.linen as nn
+import jax.numpy as jnp
 from jax import Array
 
+from kanflow.checks import as_widths
 from kanflow.layers.config import KANConfig
 from kanflow.layers.kan import KANLayer
 
@@ -23,13 +25,12 @@ class KAN(KANConfig):
     widths: Sequence[int]
 
     def __post_init__(self):
-        widths = tuple(self.widths)
-        if len(widths) < 2 or not all(isinstance(w, int) and w >= 1 for w in widths):
-            raise ValueError(f"widths must be >= 2 positive ints (in, ..., out), got {widths!r}")
+        object.__setattr__(self, "widths", as_widths(self.widths))
         super().__post_init__()
 
     @nn.compact
     def __call__(self, x: Array) -> Array:
+        x = jnp.asarray(x)  # lists and NumPy arrays too
         if x.ndim < 1 or x.shape[-1] != self.widths[0]:
             raise ValueError(f"KAN expects inputs [..., {self.widths[0]}], got shape {x.shape}")
         for l in range(len(self.widths) - 1):

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 from jax import Array
 
 from kanflow import activations as _act
+from kanflow.checks import as_widths
 
 
 class MLP(nn.Module):
@@ -39,13 +40,12 @@ class MLP(nn.Module):
     param_dtype: jnp.dtype = jnp.float32
 
     def __post_init__(self):
-        widths = tuple(self.widths)
-        if len(widths) < 2 or not all(isinstance(w, int) and w >= 1 for w in widths):
-            raise ValueError(f"widths must be >= 2 positive ints (in, ..., out), got {widths!r}")
+        object.__setattr__(self, "widths", as_widths(self.widths))
         super().__post_init__()
 
     @nn.compact
     def __call__(self, x: Array, train: bool | None = None) -> Array:
+        x = jnp.asarray(x)  # lists and NumPy arrays too
         if x.ndim < 1 or x.shape[-1] != self.widths[0]:
             raise ValueError(f"MLP expects inputs [..., {self.widths[0]}], got shape {x.shape}")
         for l, width in enumerate(self.widths[1:]):

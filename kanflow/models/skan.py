@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import flax.linen as nn
+import jax.numpy as jnp
 from jax import Array
 
+from kanflow.checks import as_widths
 from kanflow.layers.capture import edge_scores
 from kanflow.layers.config import EdgeParametrisation, Space
 from kanflow.layers.pruning import live_nodes
@@ -43,11 +45,9 @@ class SKAN(EdgeParametrisation):
     selections: tuple[tuple[int, ...] | None, ...] | None = None
 
     def __post_init__(self):
-        widths = tuple(self.widths)
-        if len(widths) < 2 or not all(isinstance(w, int) and w >= 1 for w in widths):
-            raise ValueError(f"widths must be >= 2 positive ints (in, ..., out), got {widths!r}")
-        if self.selections is not None and len(self.selections) != len(widths) - 1:
-            raise ValueError(f"selections needs one entry per layer ({len(widths) - 1})")
+        object.__setattr__(self, "widths", as_widths(self.widths))
+        if self.selections is not None and len(self.selections) != len(self.widths) - 1:
+            raise ValueError(f"selections needs one entry per layer ({len(self.widths) - 1})")
         super().__post_init__()
 
     @nn.nowrap
@@ -58,6 +58,7 @@ class SKAN(EdgeParametrisation):
 
     @nn.compact
     def __call__(self, x: Array) -> Array:
+        x = jnp.asarray(x)  # lists and NumPy arrays too
         if x.ndim < 1 or x.shape[-1] != self.widths[0]:
             raise ValueError(f"SKAN expects inputs [..., {self.widths[0]}], got shape {x.shape}")
         for l in range(len(self.widths) - 1):

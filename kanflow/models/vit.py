@@ -29,6 +29,7 @@ from jax import Array
 
 from kanflow import activations as _act
 from kanflow.attention import KArAtOperator, SelfAttention
+from kanflow.models.common import check_images
 
 __all__ = ["ATTENTIONS", "SIZES", "ViT", "vit"]
 
@@ -125,6 +126,7 @@ class ViT(nn.Module):
 
     @nn.compact
     def __call__(self, images: Array, train: bool | None = None) -> Array:
+        check_images(images, "ViT")
         size = (self.image_size, self.image_size)
         if self.resize_inputs and images.ndim == 4 and images.shape[1:3] != size:
             images = jax.image.resize(images, (images.shape[0], *size, images.shape[3]), "bilinear")

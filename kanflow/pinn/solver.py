@@ -44,6 +44,7 @@ import numpy as np
 from jax import Array
 from tqdm.auto import tqdm
 
+from kanflow.checks import as_int
 from kanflow.models.wavefunction import wavefunction
 from kanflow.pinn.potentials import InfiniteWell, Potential
 from kanflow.pinn.quadrature import composite_gauss
@@ -155,10 +156,8 @@ def solve(
         the last finite energy.
     """
     potential = _as_potential(potential)
-    if not isinstance(state, int) or state < 0:
-        raise ValueError(f"state must be an int >= 0, got {state!r}")
-    if not isinstance(steps, int) or steps <= 0:
-        raise ValueError(f"steps must be an int > 0, got {steps!r}")
+    state = as_int(state, "state", 0)
+    steps = as_int(steps, "steps", 1)
     if not isinstance(energy_every, int) or energy_every < 1:
         raise ValueError(f"energy_every must be an int >= 1, got {energy_every!r}")
     ritz_steps = steps // 2 if ritz_steps is None else ritz_steps

@@ -27,7 +27,13 @@ from kanflow.data import augment
 from kanflow.data.images import ImageSource, batches, eval_batches
 from kanflow.models.common import count_params
 from kanflow.train.loop import fit
-from kanflow.train.losses import apply_model, check_label_smoothing, smooth_one_hot, supervised_loss
+from kanflow.train.losses import (
+    apply_model,
+    check_label_smoothing,
+    check_labels,
+    smooth_one_hot,
+    supervised_loss,
+)
 
 __all__ = [
     "ClassifierResult",
@@ -234,4 +240,11 @@ def image_classification_loss(
             aux["model_state"] = new_state
         return loss, aux
 
+    def check_batch(params, model_state, batch) -> None:
+        for key in ("image", "label"):
+            if key not in batch:
+                raise ValueError(f"the batch has no {key!r} entry (it has {sorted(batch)})")
+        check_labels(batch["label"], num_classes, "batch['label']")
+
+    loss_fn.check_batch = check_batch
     return loss_fn

@@ -4,7 +4,14 @@ checkpoints, sharding, EMA. Nothing here names a model; the model-specific sched
 
 from kanflow.train.checkpoint import Checkpointer
 from kanflow.train.ema import EmaState, ema_params, track_ema
-from kanflow.train.loop import FitResult, NonFiniteError, array_batches, fit, steps_per_second
+from kanflow.train.loop import (
+    DivergenceError,
+    FitResult,
+    NonFiniteError,
+    array_batches,
+    fit,
+    steps_per_second,
+)
 from kanflow.train.losses import apply_model, rmse, smooth_one_hot, supervised_loss
 from kanflow.train.optim import make_optimizer, make_schedule, uses_linesearch
 from kanflow.train.sharding import data_mesh, replicate, shard_batch
@@ -13,6 +20,7 @@ from kanflow.train.step import make_train_step
 
 __all__ = [
     "Checkpointer",
+    "DivergenceError",
     "EmaState",
     "FitResult",
     "NonFiniteError",

@@ -3,12 +3,18 @@
 A checkpoint holds the whole :class:`~kanflow.train.TrainState` and the
 metrics history so far, so a resumed run continues the same loss curve.
 Orbax writes each step to a temporary directory and renames it when complete,
-so an interrupted save never leaves a half-written checkpoint behind.
+so an interrupted save never leaves a half-written checkpoint behind; the
+temporary folder such a save leaves is removed (at the next start, or at once
+when :meth:`Checkpointer.save_on_interrupt` saves the state instead). A
+checkpoint that cannot be read (truncated array, bad history, empty folder) is
+skipped with a warning that names it, and the newest intact one is restored.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import warnings
 from typing import Any
 
 import jax
@@ -32,7 +38,10 @@ class Checkpointer:
         if every < 1 or keep < 1:
             raise ValueError(f"every and keep must be >= 1, got every={every}, keep={keep}")
         self.directory = os.path.abspath(os.fspath(directory))
+        if os.path.exists(self.directory) and not os.path.isdir(self.directory):
+            raise ValueError(f"checkpoint_dir {self.directory} is a file, not a folder")
         self.every = every
+        self.remove_partial_saves()
         self._manager = ocp.CheckpointManager(
             self.directory,
             options=ocp.CheckpointManagerOptions(
@@ -65,21 +74,68 @@ class Checkpointer:
         self._manager.wait_until_finished()
         return True
 
+    def save_on_interrupt(self, step: int, state: TrainState, history: dict[str, list]) -> None:
+        """Saves ``state`` while a ``KeyboardInterrupt`` is being handled.
+
+        An interrupt that landed inside a save leaves its temporary folder
+        behind: it is removed first, so the state is saved (not lost to an
+        ``OSError``). A second interrupt during this save is swallowed with a
+        warning; the caller re-raises the first one.
+        """
+        try:
+            self.remove_partial_saves()
+            self._manager.reload()
+            self.save(step, state, history, force=True)
+        except (KeyboardInterrupt, OSError, ValueError) as err:
+            warnings.warn(f"could not save step {step} after the interrupt: {err!r}", stacklevel=2)
+            self.remove_partial_saves()
+
+    def remove_partial_saves(self) -> list[str]:
+        """Removes the temporary folders of interrupted saves; returns their names."""
+        if not os.path.isdir(self.directory):
+            return []
+        partial = [n for n in os.listdir(self.directory) if ".orbax-checkpoint-tmp" in n]
+        for name in partial:
+            shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
+        return partial
+
     def restore(
         self, like: TrainState, step: int | None = None
     ) -> tuple[TrainState, dict[str, Any]] | None:
-        """The checkpoint at ``step`` (default: newest), shaped like ``like``; ``None`` if none."""
-        step = self._manager.latest_step() if step is None else step
-        if step is None:
-            return None
+        """The checkpoint at ``step``, shaped like ``like``; ``None`` if there is none.
+
+        Without ``step``, the newest checkpoint that reads back intact: each
+        unreadable one (a truncated array, bad history JSON, an empty step
+        folder) is moved aside to ``<step>.unreadable`` with a ``RuntimeWarning``
+        that names it and the reason.
+        """
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
-        restored = self._manager.restore(
-            step,
-            args=ocp.args.Composite(
-                state=ocp.args.StandardRestore(abstract), history=ocp.args.JsonRestore()
-            ),
+        args = ocp.args.Composite(
+            state=ocp.args.StandardRestore(abstract), history=ocp.args.JsonRestore()
         )
-        return restored.state, dict(restored.history)
+        if step is not None:
+            restored = self._manager.restore(step, args=args)
+            return restored.state, dict(restored.history)
+        for candidate in sorted(self._manager.all_steps(), reverse=True):
+            try:
+                restored = self._manager.restore(candidate, args=args)
+                history = dict(restored.history)
+                if not isinstance(history.get("step", []), list):
+                    raise ValueError("history is not a dict of lists")
+                return restored.state, history
+            except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is skipped
+                path = os.path.join(self.directory, str(candidate))
+                aside = f"{path}.unreadable"
+                os.replace(path, aside)  # kept for inspection; its step can be saved again
+                reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+                warnings.warn(
+                    f"skipping checkpoint {path} (unreadable: {reason[:300]}); moved it to "
+                    f"{aside} and trying an older one",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                self._manager.reload()
+        return None
 
     def close(self) -> None:
         self._manager.close()

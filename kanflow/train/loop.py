@@ -26,7 +26,7 @@ from kanflow.train.sharding import replicate, shard_batch
 from kanflow.train.state import TrainState, create_state
 from kanflow.train.step import make_train_step
 
-__all__ = ["fit", "FitResult", "NonFiniteError", "array_batches"]
+__all__ = ["DivergenceError", "FitResult", "NonFiniteError", "array_batches", "fit"]
 
 
 class NonFiniteError(FloatingPointError):
@@ -38,6 +38,20 @@ class NonFiniteError(FloatingPointError):
         super().__init__(
             f"non-finite loss or gradient at step {step} (last finite loss: {last_loss}){where}. "
             "The returned state is the last good one; lower the learning rate or check the data."
+        )
+
+
+class DivergenceError(NonFiniteError):
+    """The loss stayed finite but grew past ``divergence`` times its first value."""
+
+    def __init__(self, step: int, loss: float, first: float, factor: float, checkpoint, state):
+        self.loss, self.first = loss, first
+        super().__init__(step, loss, checkpoint, state)
+        where = f"; last checkpoint: step {checkpoint}" if checkpoint is not None else ""
+        self.args = (
+            f"training diverged at step {step}: loss {loss:.3g} is more than {factor:g} times "
+            f"its first value {first:.3g}{where}. Lower the learning rate (or pass "
+            "divergence=None to fit to turn this guard off).",
         )
 
 
@@ -68,10 +82,14 @@ def array_batches(
     otherwise epoch ``e`` uses the permutation drawn from ``(seed, e)`` and
     drops the ragged tail.
     """
-    sizes = {np.shape(v)[0] for v in data.values()}
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"data must be a non-empty dict of arrays, got {type(data).__name__}")
+    sizes = {np.shape(v)[0] if np.ndim(v) else 0 for v in data.values()}
     if len(sizes) != 1:
         raise ValueError(f"all arrays in data need the same leading size, got {sorted(sizes)}")
     (n,) = sizes
+    if n == 0:
+        raise ValueError("data holds no examples (leading size 0)")
     data = {k: np.asarray(v) for k, v in data.items()}
     if batch_size is None or batch_size >= n:
         return lambda step: data
@@ -121,6 +139,7 @@ def fit(
     desc: str = "train",
     callback: Callable[[int, dict], None] | None = None,
     step_fn: Callable | None = None,
+    divergence: float | None = 1e6,
 ) -> FitResult:
     """Trains ``params`` for ``steps`` optimiser updates.
 
@@ -149,6 +168,8 @@ def fit(
       step_fn: a step from :func:`make_train_step` for the same ``loss_fn``,
         ``optimizer`` and ``mesh``, reused across calls to skip recompiling
         (e.g. between grid updates, which keep every shape).
+      divergence: stop with :class:`DivergenceError` when a logged loss exceeds
+        this many times ``max(|first logged loss|, 1)``; ``None`` turns it off.
 
     Returns:
       :class:`FitResult` with the final state and the history.
@@ -156,14 +177,24 @@ def fit(
     Raises:
       NonFiniteError: a step produced NaN/Inf; it carries the last good state
         (which is also checkpointed when checkpointing is on).
+      DivergenceError: the loss grew past ``divergence`` (see above).
+      ValueError: bad data (empty, NaN/Inf, labels or targets that do not fit
+        the model: see the loss function's ``check_batch``), or a checkpoint
+        that is further along than ``steps``.
     """
     if not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+    if divergence is not None and not divergence > 1:
+        raise ValueError(f"divergence must be > 1 or None, got {divergence!r}")
+    check_batch = getattr(loss_fn, "check_batch", None)
     if callable(data):
         batch_fn = data
     else:
+        batch_fn = array_batches(data, batch_size, seed)  # validates structure and size
         _check_finite_data(data)
-        batch_fn = array_batches(data, batch_size, seed)
+        if check_batch is not None:
+            check_batch(params, model_state, data)  # all of it once, on the host
+            check_batch = None
     # the step donates its input state: work on fresh buffers so the caller's arrays survive
     state = (
         create_state(params, optimizer, model_state, seed)
@@ -178,6 +209,13 @@ def fit(
         restored = ckpt.restore(state)
         if restored is not None:
             state, history = restored
+            if int(state.step) > steps:
+                ckpt.close()
+                raise ValueError(
+                    f"the checkpoint in {ckpt.directory} is at step {int(state.step)}, past "
+                    f"steps={steps}: resuming would return a more-trained state than asked "
+                    "for. Ask for steps >= that, use another checkpoint_dir, or resume=False."
+                )
     if mesh is not None:
         state = replicate(state, mesh)
     step_fn = step_fn or make_train_step(loss_fn, optimizer, mesh=mesh)
@@ -205,11 +243,15 @@ def fit(
     start = int(state.step)
     t0 = time.perf_counter() - (history["time"][-1] if history.get("time") else 0.0)
     last_loss = history["loss"][-1] if history.get("loss") else None
+    first_loss = history["loss"][0] if history.get("loss") else None
     bar = tqdm(total=steps, initial=min(start, steps), desc=desc, disable=quiet, dynamic_ncols=True)
     step = start  # == int(state.step): updates applied so far
     try:
         while step < steps:
-            state, metrics = step_fn(state, put(batch_fn(step)))
+            batch = batch_fn(step)
+            if check_batch is not None:
+                check_batch(state.params, state.model_state, batch)
+            state, metrics = step_fn(state, put(batch))
             if not bool(metrics["finite"]):  # the update was refused: state is the last good one
                 saved = None if ckpt is None else _save(ckpt, step, state, history)
                 raise NonFiniteError(step, last_loss, saved, state)
@@ -218,6 +260,13 @@ def fit(
                 del metrics["finite"]
                 last_loss = float(metrics["loss"])
                 record(step, metrics, time.perf_counter() - t0)
+                first_loss = last_loss if first_loss is None else first_loss
+                if divergence is not None and abs(last_loss) > divergence * max(
+                    abs(first_loss), 1.0
+                ):
+                    # no save: this state is the diverged one; earlier checkpoints stay
+                    saved = None if ckpt is None else ckpt.latest_step
+                    raise DivergenceError(step, last_loss, first_loss, divergence, saved, state)
                 bar.set_postfix(loss=f"{last_loss:.4g}", refresh=False)
                 if callback is not None:
                     callback(step, metrics)
@@ -233,7 +282,7 @@ def fit(
             ckpt.save(step, state, history, force=True)
     except KeyboardInterrupt:
         if ckpt is not None:  # never lose work: keep what was trained so far
-            _save(ckpt, int(state.step), state, history)
+            ckpt.save_on_interrupt(int(state.step), state, history)
         raise
     finally:
         bar.close()

@@ -3,7 +3,12 @@
 A loss function has the signature
 ``loss_fn(params, model_state, batch, rng) -> (loss, aux)`` where ``aux`` is a
 dict of scalar metrics; an optional ``aux["model_state"]`` replaces the
-state's non-trained collections (e.g. batch statistics).
+state's non-trained collections (e.g. batch statistics). It may carry
+``loss_fn.check_batch(params, model_state, batch)``, which
+:func:`kanflow.train.fit` calls on the host before training (on all of the
+in-memory data once, or on every batch from a ``batch_fn``) so that labels out
+of range or targets of the wrong shape fail with a clear error instead of
+training on a silently wrong loss.
 """
 
 from __future__ import annotations
@@ -13,9 +18,17 @@ from collections.abc import Callable
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
-__all__ = ["apply_model", "check_label_smoothing", "rmse", "smooth_one_hot", "supervised_loss"]
+__all__ = [
+    "apply_model",
+    "check_label_smoothing",
+    "check_labels",
+    "rmse",
+    "smooth_one_hot",
+    "supervised_loss",
+]
 
 
 def rmse(pred, target) -> jnp.ndarray:
@@ -33,6 +46,22 @@ def smooth_one_hot(labels, num_classes: int, label_smoothing: float = 0.0) -> jn
     """``[...]`` integer labels -> ``[..., num_classes]`` one-hot mixed with uniform."""
     check_label_smoothing(label_smoothing)
     return optax.smooth_labels(jax.nn.one_hot(labels, num_classes), label_smoothing)
+
+
+def check_labels(labels, num_classes: int, name: str = "labels") -> None:
+    """Raises ``ValueError`` unless ``labels`` are integers in ``[0, num_classes)``.
+
+    (In a jit-compiled loss, a negative label would one-hot to zeros and an
+    out-of-range one likewise: a finite, wrong loss.)
+    """
+    labels = np.asarray(labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{name} must be integer class indices, got dtype {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"{name} must lie in [0, {num_classes}) for a model with {num_classes} outputs, "
+            f"got values in [{labels.min()}, {labels.max()}]"
+        )
 
 
 def apply_model(model: nn.Module, params, model_state: dict, x, kwargs: dict):
@@ -68,6 +97,28 @@ def supervised_loss(
     check_label_smoothing(label_smoothing)
     kwargs = dict(apply_kwargs or {})
 
+    out_shapes: dict = {}
+
+    def check_batch(params, model_state, batch) -> None:
+        """Host-side check of ``batch`` against the model's output (see module docstring)."""
+        for key in (x_key, y_key):
+            if key not in batch:
+                raise ValueError(f"the batch has no {key!r} entry (it has {sorted(batch)})")
+        x, y = batch[x_key], np.asarray(batch[y_key])
+        sig = (np.shape(x), str(np.result_type(x)))
+        if sig not in out_shapes:
+            out_shapes[sig] = jax.eval_shape(
+                lambda p, s, x: apply_model(model, p, s or {}, x, kwargs)[0], params, model_state, x
+            ).shape
+        out = out_shapes[sig]
+        if loss == "cross_entropy":
+            check_labels(y, out[-1], f"batch[{y_key!r}]")
+        elif y.size != int(np.prod(out)) or (y.ndim and y.shape[0] != out[0]):
+            raise ValueError(
+                f"batch[{y_key!r}] has shape {y.shape} but the model outputs {tuple(out)} "
+                f"for batch[{x_key!r}] of shape {np.shape(x)}"
+            )
+
     def loss_fn(params, model_state, batch, rng):
         del rng
         pred, new_state = apply_model(model, params, model_state, batch[x_key], kwargs)
@@ -84,4 +135,5 @@ def supervised_loss(
             aux["model_state"] = new_state
         return loss_value, aux
 
+    loss_fn.check_batch = check_batch
     return loss_fn

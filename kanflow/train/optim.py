@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import math
+from numbers import Real
+
 import jax
 import jax.numpy as jnp
 import optax
 
 __all__ = ["make_optimizer", "make_schedule", "uses_linesearch"]
+
+
+def _check_learning_rate(learning_rate) -> None:
+    """A number must be finite and > 0 (a negative one would train as gradient ascent)."""
+    if isinstance(learning_rate, Real) and not (math.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
 
 
 def uses_linesearch(optimizer: optax.GradientTransformation) -> bool:
@@ -38,8 +47,7 @@ def make_schedule(
     ``steps``) or ``"exponential"`` (times ``decay_rate`` every
     ``transition_steps``, staircase).
     """
-    if learning_rate <= 0:
-        raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
+    _check_learning_rate(learning_rate)
     if schedule == "constant":
         if warmup_steps:
             return optax.join_schedules(
@@ -82,6 +90,8 @@ def make_optimizer(
     :func:`kanflow.train.make_train_step` feeds L-BFGS the value function it
     needs.
     """
+    if learning_rate is not None and not callable(learning_rate):
+        _check_learning_rate(learning_rate)
     if name == "lbfgs":
         opt = optax.lbfgs(learning_rate=learning_rate, memory_size=memory_size)
         if grad_clip is not None:
