@@ -224,3 +224,31 @@ def test_bad_degrees():
 def test_bspline_rejects_decreasing_knots():
     with pytest.raises(ValueError, match="non-decreasing"):
         kf.basis.bspline(jnp.zeros(3), jnp.array([0.0, 1.0, 0.5, 2.0, 3.0, 4.0]), 1)
+
+
+@pytest.mark.parametrize("grid_range", [(-1.0, 1.0), (-2.0, 0.5)])
+def test_registry_settings_against_independent_formulas(x64, grid_range):
+    # what each registry name means for a layer: squashing, centres, widths, parameters
+    x = np.random.default_rng(5).uniform(-2.5, 2.5, (7, 3))
+    g, k = 5, 3
+    s = np.tanh(x)[..., None]
+    n = np.arange(k + 1)
+    lo, hi = grid_range
+    c = lo + (hi - lo) * np.arange(g) / (g - 1)  # centres span the range
+    t = (x[..., None] - c) / ((hi - lo) / (g - 1))  # width: the centre spacing
+    m = np.arange(1, g + 1)
+    want = {
+        "chebyshev": np.cos(n * np.arccos(s)),
+        "legendre": scipy.special.eval_legendre(n, s),
+        "jacobi": scipy.special.eval_jacobi(n, 1.0, 1.0, s),  # alpha = beta = 1
+        "fourier": np.concatenate([np.cos(m * x[..., None]), np.sin(m * x[..., None])], -1),
+        "rbf": np.exp(-(t**2)),
+        "rswaf": 1 - np.tanh(t) ** 2,
+        "mexican_hat": 2 / (np.sqrt(3) * np.pi**0.25) * (1 - t**2) * np.exp(-(t**2) / 2),
+        "morlet": np.cos(5 * t) * np.exp(-(t**2) / 2),
+        "dog": t * np.exp(-(t**2) / 2),
+    }
+    for name, ref in want.items():
+        spec = kf.basis.registry.get(name)
+        got = spec.evaluate(jnp.asarray(x), None, g, k, grid_range)
+        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12, err_msg=name)

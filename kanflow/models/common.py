@@ -14,15 +14,16 @@ def count_params(params) -> int:
     return int(sum(np.prod(np.shape(leaf)) for leaf in jax.tree_util.tree_leaves(params)))
 
 
-def check_images(images: Any, what: str) -> None:
-    """``ValueError`` unless ``images`` is a float ``[batch, H, W, C]`` array.
+def check_images(images: Any, what: str, size: tuple[int, int] | None = None) -> None:
+    """``ValueError`` unless ``images`` is a float ``[batch, H, W, C]`` array (``size = (H, W)``).
 
     Integer (e.g. uint8 0..255) images are refused: scale them to ``[0, 1]``
     first (``kanflow.data`` batches already are).
     """
     shape, dtype = np.shape(images), jnp.result_type(images)
+    h, w = ("H", "W") if size is None else size
     if len(shape) != 4:
-        raise ValueError(f"{what} expects images [batch, H, W, channels], got shape {shape}")
+        raise ValueError(f"{what} expects images [batch, {h}, {w}, channels], got shape {shape}")
     if not jnp.issubdtype(dtype, jnp.floating):
         raise ValueError(
             f"{what} expects float images scaled to [0, 1], got dtype {dtype}: divide uint8 "

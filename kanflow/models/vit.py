@@ -126,8 +126,8 @@ class ViT(nn.Module):
 
     @nn.compact
     def __call__(self, images: Array, train: bool | None = None) -> Array:
-        check_images(images, "ViT")
         size = (self.image_size, self.image_size)
+        check_images(images, "ViT", size)
         if self.resize_inputs and images.ndim == 4 and images.shape[1:3] != size:
             images = jax.image.resize(images, (images.shape[0], *size, images.shape[3]), "bilinear")
         if images.ndim != 4 or images.shape[1:3] != (self.image_size, self.image_size):
