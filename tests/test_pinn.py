@@ -49,11 +49,13 @@ def test_reference_solvers_closed_forms(solver, rtol):
     "potential", [pinn.FiniteWell(50.0), pinn.Barrier(100.0), pinn.Barrier(10.0)]
 )
 def test_exact_and_finite_differences_agree(potential):
-    # FD is only first order at jumps that miss the grid: agreement to ~1e-3 is the honest check
+    # FD is first order at jumps that miss the grid: the error halves with the spacing
+    # (measured 2.2e-5 / 8.2e-5 / 3.7e-5 at 16000 points, 1.1e-5 / 4.1e-5 / 1.8e-5 at 32000)
     exact = pinn.exact_piecewise(potential, 3)
-    np.testing.assert_allclose(
-        pinn.finite_differences(potential, 3, n_points=8000), exact, rtol=1e-3
-    )
+    coarse, fine = (pinn.finite_differences(potential, 3, n_points=n) for n in (16000, 32000))
+    np.testing.assert_allclose(coarse, exact, rtol=1e-4)
+    err_coarse, err_fine = (np.max(np.abs(fd - exact) / exact) for fd in (coarse, fine))
+    assert 0.4 < err_fine / err_coarse < 0.6  # first-order convergence towards the exact values
     assert np.all(np.diff(exact) > 0)
 
 
@@ -94,12 +96,13 @@ def test_derivatives_and_rayleigh_closed_form(x64):
 
 
 def test_solve_infinite_well_ground_state():
+    # E is fixed at pi^2 here (as in the paper): the trained psi is what is checked, at
+    # kanflow's targets (energy 1e-6, L2 1e-4); measured 5e-11 and 1.6e-6 after 400 steps
     r = pinn.solve(pinn.InfiniteWell(), state=0, steps=400)
-    assert r.energy == pytest.approx(PI2)  # fixed, as in the paper
-    assert abs(r.rayleigh_energy - PI2) / PI2 < 1e-5
+    assert abs(r.rayleigh_energy - PI2) / PI2 < 1e-6
     x = np.linspace(0, 1, 501)
     l2 = np.sqrt(np.trapezoid((r.psi(x) - np.sqrt(2) * np.sin(np.pi * x)) ** 2, x))
-    assert l2 < 1e-3
+    assert l2 < 1e-4
     assert r.history["phase"][0] == "ritz" and r.history["phase"][-1] == "residual"
 
 
@@ -108,13 +111,17 @@ def test_solve_barrier_first_excited_state_orthogonal_to_ground():
     ref = pinn.reference_energies(barrier, 2)
     ground = pinn.solve(barrier, state=0, steps=600)
     first = pinn.solve(barrier, state=1, steps=600, lower=[ground])
-    assert abs(ground.energy - ref[0]) / ref[0] < 1e-3
-    assert abs(first.energy - ref[1]) / ref[1] < 1e-3
+    # the Rayleigh quotients meet the targets (1e-6 ground, 1e-5 excited; measured 5.8e-7 and
+    # 1.8e-6 after 600 steps); the trained E lags them (measured 5.9e-5, 1.4e-5) and psi's L2
+    # error is 4e-4 at this budget: relaxed, measured bounds until the solver improves
+    for r, e in ((ground, ref[0]), (first, ref[1])):
+        assert abs(r.rayleigh_energy - e) / e < (1e-6 if r is ground else 1e-5)
+        assert abs(r.energy - e) / e < 2e-4
     nodes, weights = pinn.composite_gauss(barrier.jumps, 32, 8)
-    assert abs(np.sum(weights * ground.psi(nodes) * first.psi(nodes))) < 1e-3
+    assert abs(np.sum(weights * ground.psi(nodes) * first.psi(nodes))) < 5e-4
     x = np.linspace(0, 1, 1001)
     ref_psi = pinn.reference_wavefunction(barrier, 1, x)
-    assert np.sqrt(np.trapezoid((first.psi(x) - ref_psi) ** 2, x)) < 1e-2
+    assert np.sqrt(np.trapezoid((first.psi(x) - ref_psi) ** 2, x)) < 1e-3
 
 
 def test_solve_errors_and_divergence():
@@ -145,4 +152,5 @@ def test_second_excited_state_of_a_deep_well_is_not_the_ground_state():
     well = pinn.FiniteWell(100.0)
     ref = pinn.reference_energies(well, 3)
     r = pinn.solve(well, state=2, steps=400)
-    assert abs(r.rayleigh_energy - ref[2]) / ref[2] < 1e-3, (r.rayleigh_energy, ref)
+    # the right state (E1, E2 differ by ~30 %); measured 1.2e-4 after 400 steps
+    assert abs(r.rayleigh_energy - ref[2]) / ref[2] < 5e-4, (r.rayleigh_energy, ref)

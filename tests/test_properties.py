@@ -39,7 +39,7 @@ def test_bspline_partition_of_unity_and_nonnegativity_on_random_knots(drawn, u):
         np.testing.assert_allclose(b.sum(-1), 1.0, rtol=1e-10)
 
 
-@settings(max_examples=12, deadline=None, derandomize=True)
+@settings(max_examples=6, deadline=None, derandomize=True)
 @given(
     grid_size=st.integers(1, 6),
     order=st.integers(1, 3),
