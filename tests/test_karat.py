@@ -123,32 +123,6 @@ def test_blockwise_has_one_operator_per_layer_universal_one_shared():
     assert float(jnp.abs(g["karat"]["w"]).sum()) > 0
 
 
-def test_fourier_karat_vit_learns_digits():
-    data = kf.data.load_arrays(kf.data.image_source("digits", "train"))
-    model = kf.models.ViT(
-        10,
-        image_size=8,
-        patch_size=2,
-        width=32,
-        depth=2,
-        num_heads=2,
-        attention="fourier_karat_blockwise",
-        karat_rank=4,
-    )
-    params = jax.jit(model.init)(jax.random.key(0), data["image"][:1])["params"]
-    loss_fn = kf.train.supervised_loss(model, "cross_entropy", x_key="image", y_key="label")
-    res = kf.train.fit(
-        loss_fn,
-        params,
-        data,
-        optimizer=kf.train.make_optimizer("adamw", 3e-3),
-        steps=150,
-        batch_size=128,
-        quiet=True,
-    )
-    assert res.history["accuracy"][-1] > 0.6
-
-
 def test_karat_errors():
     op = kf.attention.KArAtOperator(num_heads=2, num_tokens=197)
     with pytest.raises(ValueError, match="built for num_tokens=197 but the scores have 50"):

@@ -158,8 +158,7 @@ def solve(
     potential = _as_potential(potential)
     state = as_int(state, "state", 0)
     steps = as_int(steps, "steps", 1)
-    if not isinstance(energy_every, int) or energy_every < 1:
-        raise ValueError(f"energy_every must be an int >= 1, got {energy_every!r}")
+    energy_every = as_int(energy_every, "energy_every", 1)
     ritz_steps = steps // 2 if ritz_steps is None else ritz_steps
     if not 0 <= ritz_steps <= steps:
         raise ValueError(f"ritz_steps must be in [0, steps], got {ritz_steps}")
