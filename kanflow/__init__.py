@@ -14,6 +14,7 @@ from kanflow import (
     train,
 )
 from kanflow.models import count_params
+from kanflow.saving import load, save
 
 __version__ = "0.1.0"
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "attention",
     "basis",
     "count_params",
+    "load",
     "data",
     "grid",
     "layers",
@@ -28,5 +30,6 @@ __all__ = [
     "pinn",
     "plot",
     "recipes",
+    "save",
     "train",
 ]
