@@ -1,4 +1,4 @@
-"""Reproduction experiments, one module per published table.
+"""Reproduction experiments, one module per published table (installed as ``kanflow_experiments``).
 
 Each module's docstring gives the command that runs it and the result to
 expect; it defines ``NAME``, ``DESCRIPTION``, a frozen dataclass ``Config``

@@ -43,7 +43,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import kanflow as kf
-from experiments.runner import Report, accuracy_summary, check_names, markdown_table, pct, sweep
+
+from .runner import Report, accuracy_summary, check_names, markdown_table, pct, sweep
 
 NAME = "activation_zoo"
 DESCRIPTION = "CRReLU, series, Dice, EvoNorm-B0/S0 vs ReLU/GELU in an MLP and a tiny ViT (digits)"

@@ -48,7 +48,8 @@ import numpy as np
 import optax
 
 import kanflow as kf
-from experiments.runner import Report, accuracy_summary, check_names, markdown_table, pct, sweep
+
+from .runner import Report, accuracy_summary, check_names, markdown_table, pct, sweep
 
 NAME = "af_kan_mnist"
 DESCRIPTION = "AF-KAN vs MLP, ReLU-KAN and B-spline KAN on MNIST/Fashion-MNIST (digits built in)"

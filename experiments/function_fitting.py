@@ -29,7 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import kanflow as kf
-from experiments.runner import Report, fmt, markdown_table
+
+from .runner import Report, fmt, markdown_table
 
 NAME = "function_fitting"
 DESCRIPTION = "KAN grid extension on the KAN paper's fitting targets (pykan figures beside)"

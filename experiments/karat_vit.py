@@ -46,7 +46,8 @@ import numpy as np
 import optax
 
 import kanflow as kf
-from experiments.runner import Report, accuracy_summary, check_names, markdown_table, pct, sweep
+
+from .runner import Report, accuracy_summary, check_names, markdown_table, pct, sweep
 
 NAME = "karat_vit"
 DESCRIPTION = "Softmax vs Fourier-KArAt (blockwise/universal) ViTs; Table 1 of the KArAt paper"

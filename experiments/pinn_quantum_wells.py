@@ -29,7 +29,8 @@ import os
 import numpy as np
 
 import kanflow as kf
-from experiments.runner import Report, check_names, fmt, markdown_table
+
+from .runner import Report, check_names, fmt, markdown_table
 
 NAME = "pinn_quantum_wells"
 DESCRIPTION = "PINN eigenstates of infinite/finite wells and barriers vs exact solutions"

@@ -230,9 +230,9 @@ def run(
         existing non-empty ``out`` without ``overwrite``.
       OSError: ``out`` cannot be written.
     """
-    import experiments
+    import importlib
 
-    module = experiments.load(name)
+    module = importlib.import_module(__package__).load(name)
     config = module.quick_config() if quick else module.Config()
     config = apply_overrides(config, overrides)
     if out is None:

@@ -45,8 +45,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import kanflow as kf
-from experiments.runner import Report, check_names, fmt, markdown_table, mean_std, sweep
 from kanflow.models import skan
+
+from .runner import Report, check_names, fmt, markdown_table, mean_std, sweep
 
 NAME = "skan_function_fitting"
 DESCRIPTION = "S-KAN vs single-basis KANs and an MLP at matched parameters on seven targets"

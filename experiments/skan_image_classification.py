@@ -42,7 +42,8 @@ import jax
 import numpy as np
 
 import kanflow as kf
-from experiments.runner import Report, accuracy_summary, check_names, markdown_table, pct, sweep
+
+from .runner import Report, accuracy_summary, check_names, markdown_table, pct, sweep
 
 NAME = "skan_image_classification"
 DESCRIPTION = "S-ConvKAN vs ConvKAN vs a parameter-matched CNN (digits built in; tfds data sets)"

@@ -13,9 +13,9 @@ import sys
 
 
 def _experiments():
-    # ``experiments`` is installed beside ``kanflow`` (see pyproject.toml); it is
-    # loaded only here, so the library itself never depends on it.
-    return importlib.import_module("experiments")
+    # the repository's experiments/ folder is installed as ``kanflow_experiments`` (see
+    # pyproject.toml); it is loaded only here, so the library itself never depends on it.
+    return importlib.import_module("kanflow_experiments")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, desc in sorted(exps.available().items()):
             print(f"{name:28s} {desc}")
         return 0
-    runner = importlib.import_module("experiments.runner")
+    runner = importlib.import_module("kanflow_experiments.runner")
     try:
         runner.run(
             args.name,

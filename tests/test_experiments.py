@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import pytest
 
 import kanflow as kf
-from experiments import runner
-from experiments.function_fitting import Config
 from kanflow import cli
+from kanflow_experiments import runner
+from kanflow_experiments.function_fitting import Config
 
 
 def test_list(capsys):

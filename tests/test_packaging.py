@@ -67,12 +67,30 @@ def test_import_kanflow_needs_no_dev_dependency():
     assert out.returncode == 0 and "(4, 1)" in out.stdout, out.stderr[-2000:]
 
 
+def test_installed_packages_are_kanflow_owned(tmp_path):
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    folders = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "kanflow").rglob("__init__.py")
+    }
+    assert set(listed) == folders | {"kanflow_experiments"}
+    # outside the checkout, the experiments import under kanflow's name only
+    code = (
+        "import importlib.util as u\n"
+        "print(u.find_spec('kanflow_experiments') is not None, u.find_spec('experiments'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.stdout.split() == ["True", "None"], out.stdout + out.stderr
+
+
 @pytest.mark.slow
 def test_a_fresh_venv_with_only_runtime_dependencies_imports_kanflow(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     subprocess.run([*pip, str(ROOT)], check=True)
-    code = "import kanflow, sys; print(kanflow.__version__); assert 'pytest' not in sys.modules"
+    code = (
+        "import kanflow, kanflow_experiments, sys; print(kanflow.__version__); "
+        "assert 'pytest' not in sys.modules; assert kanflow_experiments.available()"
+    )
     out = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
