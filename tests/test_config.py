@@ -46,6 +46,12 @@ def test_every_kan_family_passes_the_configuration_through(x64):
         "KANConv": (kf.layers.KANConv(3, **settings), images),
         "ConvNet": (kf.models.ConvNet(10, channels=(2, 3), conv="kan", **settings), images),
         "wavefunction": (kf.models.wavefunction("kan", **settings), points),
+        "ViT": (
+            kf.models.ViT(
+                10, image_size=6, patch_size=3, width=4, depth=2, num_heads=2, mlp="kan", **settings
+            ),
+            images,
+        ),
     }
     for family, (model, x) in built.items():
         variables = model.init(jax.random.key(0), x)

@@ -57,8 +57,10 @@ def test_convnets(tmp_path, conv):
     round_trip(tmp_path, model, v, IMAGES)
 
 
-@pytest.mark.parametrize("attention", ATTENTIONS)
-def test_vits_with_each_attention(tmp_path, attention):
+@pytest.mark.parametrize(
+    "attention, mlp", [(a, "dense") for a in ATTENTIONS] + [("softmax", "kan")]
+)
+def test_vits_with_each_attention(tmp_path, attention, mlp):
     model = kf.models.ViT(
         10,
         image_size=8,
@@ -69,6 +71,8 @@ def test_vits_with_each_attention(tmp_path, attention):
         attention=attention,
         karat_basis="rbf",
         activation=kf.activations.CRReLU,
+        mlp=mlp,
+        basis="rbf",
     )
     round_trip(tmp_path, model, model.init(jax.random.key(0), IMAGES), IMAGES)
 

@@ -30,9 +30,11 @@ def test_self_attention_matches_naive_per_head_loop(x64):
 
 
 @pytest.mark.parametrize(
-    "attention, accuracy", [("softmax", 0.7), ("fourier_karat_blockwise", 0.6)]
+    "attention, mlp, accuracy",
+    [("softmax", "dense", 0.7), ("fourier_karat_blockwise", "dense", 0.6), ("softmax", "kan", 0.6)],
 )
-def test_tiny_vit_learns_digits(attention, accuracy):
+def test_tiny_vit_learns_digits(attention, mlp, accuracy):
+    # mlp="kan": each block's MLP is a [32, 32, 32] Chebyshev KAN (any basis works the same way)
     data = kf.data.load_arrays(kf.data.image_source("digits", "train"))
     model = kf.models.ViT(
         10,
@@ -43,6 +45,10 @@ def test_tiny_vit_learns_digits(attention, accuracy):
         num_heads=2,
         attention=attention,
         karat_rank=4,
+        mlp=mlp,
+        mlp_ratio=1 if mlp == "kan" else 4,
+        basis="chebyshev",
+        order=3,
     )
     params = jax.jit(model.init)(jax.random.key(0), data["image"][:1])["params"]
     loss_fn = kf.train.supervised_loss(model, "cross_entropy", x_key="image", y_key="label")
@@ -55,7 +61,7 @@ def test_tiny_vit_learns_digits(attention, accuracy):
         batch_size=128,
         quiet=True,
     )
-    assert res.history["accuracy"][-1] > accuracy, attention
+    assert res.history["accuracy"][-1] > accuracy, (attention, mlp)
 
 
 def test_vit_errors():

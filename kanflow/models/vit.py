@@ -29,9 +29,11 @@ from jax import Array
 
 from kanflow import activations as _act
 from kanflow.attention import KArAtOperator, SelfAttention
+from kanflow.layers.config import KANConfig
 from kanflow.models.common import check_images
+from kanflow.models.kan import KAN
 
-__all__ = ["ATTENTIONS", "SIZES", "ViT", "vit"]
+__all__ = ["ATTENTIONS", "MLPS", "SIZES", "ViT", "vit"]
 
 ATTENTIONS = (
     "softmax",
@@ -41,6 +43,8 @@ ATTENTIONS = (
     "karat_universal",
 )
 
+MLPS = ("dense", "kan")
+
 SIZES = {
     "tiny": dict(width=192, depth=12, num_heads=3),
     "small": dict(width=384, depth=12, num_heads=6),
@@ -49,13 +53,19 @@ SIZES = {
 
 
 class Block(nn.Module):
-    """Pre-norm transformer block. ``[B, N, W] -> [B, N, W]``."""
+    """Pre-norm transformer block. ``[B, N, W] -> [B, N, W]``.
+
+    ``kan``: ``None`` for the dense MLP ``fc1 -> activation -> fc2``; else the
+    :class:`kanflow.layers.KANConfig` settings (as ``(name, value)`` pairs) of a
+    ``[W, mlp_dim, W]`` KAN that takes its place (submodule ``mlp``).
+    """
 
     num_heads: int
     mlp_dim: int
     activation: Any = "gelu"
     row_operator: nn.Module | None = None
     param_dtype: jnp.dtype = jnp.float32
+    kan: tuple[tuple[str, Any], ...] | None = None
 
     @nn.compact
     def __call__(self, x: Array, train: bool | None = None) -> Array:
@@ -64,12 +74,15 @@ class Block(nn.Module):
         attn = SelfAttention(self.num_heads, self.row_operator, self.param_dtype, name="attn")
         x = x + attn(h)
         h = nn.LayerNorm(**ln, name="norm2")(x)
+        if self.kan is not None:
+            widths = (x.shape[-1], self.mlp_dim, x.shape[-1])
+            return x + KAN(widths, **dict(self.kan), name="mlp")(h)
         h = nn.Dense(self.mlp_dim, param_dtype=self.param_dtype, name="fc1")(h)
         h = _act.apply(_act.build(self.activation, name="act"), h, train)
         return x + nn.Dense(x.shape[-1], param_dtype=self.param_dtype, name="fc2")(h)
 
 
-class ViT(nn.Module):
+class ViT(KANConfig):
     """Vision Transformer. ``[batch, H, W, C] -> [batch, num_classes]``.
 
     Attributes:
@@ -85,7 +98,11 @@ class ViT(nn.Module):
         ``fourier_karat_*`` ones are Fourier).
       resize_inputs: resize (bilinear, on device) images of another size to
         ``image_size`` first (e.g. CIFAR's 32 px to the paper's 224 px).
-      param_dtype: dtype of the parameters.
+      mlp: ``"dense"`` (timm's MLP) or ``"kan"``: every block's MLP becomes a
+        ``[width, mlp_ratio * width, width]`` KAN over the edge settings below.
+      (keyword-only) the KAN edge settings used by ``mlp="kan"``,
+        :class:`kanflow.layers.KANConfig` (``basis``, ``grid_size``, ...), and
+        ``param_dtype``, the dtype of every parameter.
     """
 
     num_classes: int
@@ -102,9 +119,11 @@ class ViT(nn.Module):
     karat_basis: str = "fourier"
     karat_order: int = 3
     resize_inputs: bool = False
-    param_dtype: jnp.dtype = jnp.float32
+    mlp: str = "dense"
 
     def __post_init__(self):
+        if self.mlp not in MLPS:
+            raise ValueError(f"mlp must be one of {MLPS}, got {self.mlp!r}")
         if self.attention not in ATTENTIONS:
             raise ValueError(f"attention must be one of {ATTENTIONS}, got {self.attention!r}")
         for f in ("num_classes", "image_size", "patch_size", "width", "depth", "num_heads"):
@@ -166,6 +185,7 @@ class ViT(nn.Module):
                 self.activation,
                 op,
                 self.param_dtype,
+                kan=tuple(self.kan_settings().items()) if self.mlp == "kan" else None,
                 name=f"block_{i}",
             )(x, train)
         x = nn.LayerNorm(epsilon=1e-6, param_dtype=self.param_dtype, name="norm")(x)
