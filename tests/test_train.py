@@ -295,3 +295,22 @@ def test_train_classifier_on_digits_reports_accuracy_cost_and_resumes(tmp_path):
     assert res.epoch_time_s > 0
     with pytest.raises(ValueError, match="batch_size=5000 is larger than the train split"):
         kf.recipes.train_classifier(model, train, test, optax.adam(1e-3), epochs=1, batch_size=5000)
+
+
+@pytest.mark.parametrize("processes", [1, 2, 4])
+def test_each_process_feeds_its_own_slice_of_the_global_batch(processes):
+    # simulated hosts: each computes the same global batch and keeps its own rows, so over an
+    # epoch every example is fed exactly once across all processes (none twice)
+    data = {"x": np.arange(24.0)[:, None], "y": np.arange(24)}
+    batch_fn = kf.train.array_batches(data, 8, seed=3)
+    fed = []
+    for step in range(3):  # one epoch of 24 / 8 steps
+        slices = [kf.train.process_slice(batch_fn(step), i, processes) for i in range(processes)]
+        assert all(len(s["y"]) == 8 // processes for s in slices)
+        np.testing.assert_array_equal(np.concatenate([s["y"] for s in slices]), batch_fn(step)["y"])
+        fed.extend(int(v) for s in slices for v in s["y"])
+    assert sorted(fed) == list(range(24))
+    with pytest.raises(ValueError, match="divisible by the 3 processes"):
+        kf.train.process_slice(batch_fn(0), 0, 3)
+    with pytest.raises(ValueError, match="process_index 2 is not in"):
+        kf.train.process_slice(batch_fn(0), 2, 2)

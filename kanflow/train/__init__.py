@@ -14,7 +14,13 @@ from kanflow.train.loop import (
 )
 from kanflow.train.losses import apply_model, rmse, smooth_one_hot, supervised_loss
 from kanflow.train.optim import make_optimizer, make_schedule, uses_linesearch
-from kanflow.train.sharding import data_mesh, replicate, shard_batch
+from kanflow.train.sharding import (
+    data_mesh,
+    process_slice,
+    replicate,
+    shard_batch,
+    shard_global_batch,
+)
 from kanflow.train.state import TrainState, create_state
 from kanflow.train.step import make_train_step
 
@@ -34,9 +40,11 @@ __all__ = [
     "make_optimizer",
     "make_schedule",
     "make_train_step",
+    "process_slice",
     "replicate",
     "rmse",
     "shard_batch",
+    "shard_global_batch",
     "smooth_one_hot",
     "steps_per_second",
     "supervised_loss",

@@ -22,7 +22,7 @@ from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
 from kanflow.train.checkpoint import Checkpointer
-from kanflow.train.sharding import replicate, shard_batch
+from kanflow.train.sharding import replicate, shard_global_batch
 from kanflow.train.state import TrainState, create_state
 from kanflow.train.step import make_train_step
 
@@ -155,7 +155,8 @@ def fit(
       model_state: non-trained collections (e.g. ``{"grid": ...}``).
       seed: seeds batch order and the step RNG.
       state: continue from this state instead of building one.
-      mesh: data-parallel mesh (see :mod:`kanflow.train.sharding`).
+      mesh: data-parallel mesh (see :mod:`kanflow.train.sharding`); batches are
+        global batches, of which each process feeds its own slice.
       checkpoint_dir: enables orbax checkpoints every ``checkpoint_every``
         steps and at the end; with ``resume`` an existing checkpoint is
         restored first.
@@ -220,7 +221,7 @@ def fit(
         state = replicate(state, mesh)
     step_fn = step_fn or make_train_step(loss_fn, optimizer, mesh=mesh)
     put = (
-        (lambda b: shard_batch(b, mesh))
+        (lambda b: shard_global_batch(b, mesh))
         if mesh is not None
         else (lambda b: jax.tree.map(jnp.asarray, b))
     )

@@ -2,9 +2,22 @@
 
 One axis, ``"data"``: the train state is replicated on every device and each
 batch is split along its leading axis. The same code runs on one CPU, one GPU,
-a TPU slice or, after ``jax.distributed.initialize()``, on many hosts (each
-host then passes its own slice of the global batch; :func:`shard_batch`
-assembles the global array).
+a TPU slice or, after ``jax.distributed.initialize()``, on many hosts.
+
+Multi-host: every process computes the same *global* batch (in-memory arrays
+permuted by the same seed, or the same ``batch_fn(step)``), keeps only its own
+rows (:func:`process_slice`: process ``i`` of ``P`` takes rows
+``[i B / P, (i + 1) B / P)``) and :func:`shard_batch` assembles the global
+array from the local slices; :func:`kanflow.train.fit` does this
+(:func:`shard_global_batch`), so no example is fed twice. Launch one process
+per host, each running the same script::
+
+    import jax
+    jax.distributed.initialize()  # coordinator, process count and id from the cluster env
+    import kanflow as kf
+    mesh = kf.train.data_mesh()  # every device of every host
+    kf.train.fit(loss_fn, params, {"x": x, "y": y}, optimizer=opt, steps=1000,
+                 batch_size=1024, mesh=mesh)  # 1024 = the global batch
 """
 
 from __future__ import annotations
@@ -15,7 +28,15 @@ import jax
 import numpy as np
 from jax.sharding import AxisType, Mesh, NamedSharding, PartitionSpec
 
-__all__ = ["data_mesh", "replicated", "batch_sharding", "shard_batch", "replicate"]
+__all__ = [
+    "batch_sharding",
+    "data_mesh",
+    "process_slice",
+    "replicate",
+    "replicated",
+    "shard_batch",
+    "shard_global_batch",
+]
 
 DATA_AXIS = "data"
 
@@ -64,3 +85,31 @@ def shard_batch(batch, mesh: Mesh):
         return jax.make_array_from_process_local_data(sharding, x)
 
     return jax.tree.map(put, batch)
+
+
+def process_slice(batch, process_index: int, process_count: int):
+    """Process ``process_index``'s rows of a global ``batch``: ``[B, ...] -> [B / P, ...]``.
+
+    Every process holds the same global batch; process ``i`` of ``P`` keeps
+    rows ``[i B / P, (i + 1) B / P)``, so the slices of all processes
+    partition the batch.
+    """
+    if not 0 <= process_index < process_count:
+        raise ValueError(f"process_index {process_index} is not in [0, {process_count})")
+
+    def take(x):
+        x = np.asarray(x)
+        if x.shape[0] % process_count:
+            raise ValueError(
+                f"global batch size {x.shape[0]} must be divisible by the {process_count} processes"
+            )
+        n = x.shape[0] // process_count
+        return x[process_index * n : (process_index + 1) * n]
+
+    return jax.tree.map(take, batch)
+
+
+def shard_global_batch(batch, mesh: Mesh):
+    """The global ``batch`` (the same on every process) as arrays sharded over ``mesh``."""
+    local = process_slice(batch, jax.process_index(), jax.process_count())
+    return shard_batch(local, mesh)
