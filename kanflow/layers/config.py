@@ -113,6 +113,10 @@ class EdgeParametrisation(nn.Module, kw_only=True):
       scale_sp: initial spline scale (times ``1 / sqrt(in)``).
       use_bias: a learnable bias per output (``bias / in`` per edge).
       param_dtype: dtype of the parameters.
+      dtype: the compute dtype (flax's convention; e.g. ``jnp.bfloat16`` with
+        float32 parameters); ``None`` promotes the input's and ``param_dtype``.
+        The outputs have this dtype. Basis functions are evaluated in at least
+        float32 and then cast (bfloat16 knot arithmetic loses the spline's shape).
     """
 
     base_activation: Callable[[Array], Array] | None = nn.silu
@@ -122,6 +126,16 @@ class EdgeParametrisation(nn.Module, kw_only=True):
     scale_sp: float = 1.0
     use_bias: bool = False
     param_dtype: Any = jnp.float32
+    dtype: Any = None
+
+    @nn.nowrap
+    def compute_dtypes(self, x: Array) -> tuple[Any, Any]:
+        """``(basis dtype, compute dtype)`` for an input ``x`` (see ``dtype``)."""
+        if self.dtype is not None:
+            compute = jnp.dtype(self.dtype)
+        else:
+            compute = jnp.result_type(x.dtype, self.param_dtype)
+        return jnp.promote_types(compute, jnp.float32), compute
 
     @nn.nowrap
     def edge_settings(self) -> dict[str, Any]:
@@ -153,7 +167,7 @@ class EdgeParametrisation(nn.Module, kw_only=True):
             b = self.base_activation(x)
             y = y + (b[..., None] * scale_base if per_edge else b @ scale_base)
         if self.use_bias:
-            bias = self.param("bias", nn.initializers.zeros_init(), (n_out,), pd)
+            bias = self.param("bias", nn.initializers.zeros_init(), (n_out,), pd).astype(y.dtype)
             y = y + (bias / n_in if per_edge else bias)  # edges sum to the layer output
         return y
 

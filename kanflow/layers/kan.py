@@ -83,9 +83,10 @@ class KANLayer(KANConfig):
         coef = self._coefficients("coef", n_in, n_b, self.features)
         scale_sp = self._spline_scale(n_in, self.features)
 
-        dtype = jnp.result_type(x.dtype, self.param_dtype)
+        basis_dtype, dtype = self.compute_dtypes(x)
+        grid = None if grid is None else grid.astype(basis_dtype)
+        feats = space.features(x.astype(basis_dtype), grid).astype(dtype)  # [..., in, n]
         x = x.astype(dtype)
-        feats = space.features(x, grid)  # [..., in, n]
         weight = (coef * scale_sp[:, None, :]).astype(dtype)  # [in, n, out]
         if per_edge:
             y = jnp.einsum("...ic,ico->...io", feats, weight)

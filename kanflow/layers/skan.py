@@ -135,7 +135,8 @@ class SKANLayer(EdgeParametrisation):
         if x.ndim < 1:
             raise ValueError(f"SKANLayer expects inputs [..., in], got shape {x.shape}")
         n_in, out = x.shape[-1], self.features
-        x = x.astype(jnp.result_type(x.dtype, self.param_dtype))
+        basis_dtype, dtype = self.compute_dtypes(x)
+        xb, x = x.astype(basis_dtype), x.astype(dtype)
         pool = self.pool
         contract = "...ic,ico->...io" if per_edge else "...ic,ico->...o"
         scale_sp = self._spline_scale(n_in, out)
@@ -147,13 +148,14 @@ class SKANLayer(EdgeParametrisation):
             y = 0.0
             for s, space in enumerate(pool):
                 c = self._coefficients(f"coef_{s}", n_in, space.num_basis(), out)
-                y = y + jnp.einsum(contract, space.features(x), c * (w[s] * scale_sp)[:, None])
+                weight = (c * (w[s] * scale_sp)[:, None]).astype(dtype)
+                y = y + jnp.einsum(contract, space.features(xb).astype(dtype), weight)
         else:
             parts, order = [], []
             for s, nodes in self.groups().items():
                 c = self._coefficients(f"coef_{s}", n_in, pool[s].num_basis(), len(nodes))
-                c = c * scale_sp[:, None, nodes]
-                parts.append(jnp.einsum(contract, pool[s].features(x), c))
+                c = (c * scale_sp[:, None, nodes]).astype(dtype)
+                parts.append(jnp.einsum(contract, pool[s].features(xb).astype(dtype), c))
                 order.extend(nodes.tolist())
             y = jnp.concatenate(parts, axis=-1)[..., np.argsort(order)]
         return self._add_base_and_bias(y, x, out, per_edge)

@@ -79,7 +79,9 @@ class ConvNet(KANConfig):
         """Block ``i``'s convolution (standalone unless called inside ``__call__``)."""
         c, k = self.channels[i], self.kernel_size
         if self.conv == "cnn":
-            return nn.Conv(c, (k, k), padding="SAME", param_dtype=self.param_dtype, name=name)
+            return nn.Conv(
+                c, (k, k), padding="SAME", dtype=self.dtype, param_dtype=self.param_dtype, name=name
+            )
         if self.conv == "kan":
             return KANConv(c, k, **self.kan_settings(), name=name)
         sel = None if self.selections is None else self.selections[i]
@@ -94,11 +96,11 @@ class ConvNet(KANConfig):
             if self.conv == "cnn":
                 x = _act.apply(_act.build(self.activation, name=f"act_{i}"), x, train)
             elif self.norm:
-                x = nn.LayerNorm(param_dtype=pd, name=f"norm_{i}")(x)
+                x = nn.LayerNorm(dtype=self.dtype, param_dtype=pd, name=f"norm_{i}")(x)
             if i < len(self.channels) - 1 and min(x.shape[1:3]) >= 2:
                 x = nn.avg_pool(x, (2, 2), strides=(2, 2))
         x = jnp.mean(x, axis=(1, 2))
-        return nn.Dense(self.num_classes, param_dtype=pd, name="head")(x)
+        return nn.Dense(self.num_classes, dtype=self.dtype, param_dtype=pd, name="head")(x)
 
 
 def select_conv(model: ConvNet, variables: dict[str, Any]) -> tuple[ConvNet, dict[str, Any]]:

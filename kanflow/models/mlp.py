@@ -28,6 +28,7 @@ class MLP(nn.Module):
       layer_norm: a LayerNorm before every Dense layer (All-KAN's MLP baseline).
       use_bias: Dense biases.
       param_dtype: dtype of the parameters.
+      dtype: compute (and output) dtype; ``None`` promotes input and parameters.
 
     Call ``apply(variables, x, train=...)``; ``train`` is needed only by
     activations with batch statistics (Dice, EvoNorm-B0).
@@ -38,6 +39,7 @@ class MLP(nn.Module):
     layer_norm: bool = False
     use_bias: bool = True
     param_dtype: jnp.dtype = jnp.float32
+    dtype: Any = None
 
     def __post_init__(self):
         object.__setattr__(self, "widths", as_widths(self.widths))
@@ -50,9 +52,15 @@ class MLP(nn.Module):
             raise ValueError(f"MLP expects inputs [..., {self.widths[0]}], got shape {x.shape}")
         for l, width in enumerate(self.widths[1:]):
             if self.layer_norm:
-                x = nn.LayerNorm(param_dtype=self.param_dtype, name=f"norm_{l}")(x)
+                x = nn.LayerNorm(dtype=self.dtype, param_dtype=self.param_dtype, name=f"norm_{l}")(
+                    x
+                )
             x = nn.Dense(
-                width, use_bias=self.use_bias, param_dtype=self.param_dtype, name=f"dense_{l}"
+                width,
+                use_bias=self.use_bias,
+                dtype=self.dtype,
+                param_dtype=self.param_dtype,
+                name=f"dense_{l}",
             )(x)
             if l < len(self.widths) - 2:
                 x = _act.apply(_act.build(self.activation, name=f"act_{l}"), x, train)

@@ -66,20 +66,24 @@ class Block(nn.Module):
     row_operator: nn.Module | None = None
     param_dtype: jnp.dtype = jnp.float32
     kan: tuple[tuple[str, Any], ...] | None = None
+    dtype: Any = None
 
     @nn.compact
     def __call__(self, x: Array, train: bool | None = None) -> Array:
-        ln = dict(epsilon=1e-6, param_dtype=self.param_dtype)
+        ln = dict(epsilon=1e-6, dtype=self.dtype, param_dtype=self.param_dtype)
+        dense = dict(dtype=self.dtype, param_dtype=self.param_dtype)
         h = nn.LayerNorm(**ln, name="norm1")(x)
-        attn = SelfAttention(self.num_heads, self.row_operator, self.param_dtype, name="attn")
+        attn = SelfAttention(
+            self.num_heads, self.row_operator, self.param_dtype, self.dtype, name="attn"
+        )
         x = x + attn(h)
         h = nn.LayerNorm(**ln, name="norm2")(x)
         if self.kan is not None:
             widths = (x.shape[-1], self.mlp_dim, x.shape[-1])
             return x + KAN(widths, **dict(self.kan), name="mlp")(h)
-        h = nn.Dense(self.mlp_dim, param_dtype=self.param_dtype, name="fc1")(h)
+        h = nn.Dense(self.mlp_dim, **dense, name="fc1")(h)
         h = _act.apply(_act.build(self.activation, name="act"), h, train)
-        return x + nn.Dense(x.shape[-1], param_dtype=self.param_dtype, name="fc2")(h)
+        return x + nn.Dense(x.shape[-1], **dense, name="fc2")(h)
 
 
 class ViT(KANConfig):
@@ -160,6 +164,7 @@ class ViT(KANConfig):
             (p, p),
             strides=(p, p),
             padding="VALID",
+            dtype=self.dtype,
             param_dtype=self.param_dtype,
             name="patch_embed",
         )(images)
@@ -173,7 +178,7 @@ class ViT(KANConfig):
             (1, self.num_tokens, self.width),
             self.param_dtype,
         )
-        x = x + pos
+        x = x + pos.astype(x.dtype)
         shared = self._karat("karat") if self.attention.endswith("_universal") else None
         for i in range(self.depth):
             op = shared
@@ -186,10 +191,16 @@ class ViT(KANConfig):
                 op,
                 self.param_dtype,
                 kan=tuple(self.kan_settings().items()) if self.mlp == "kan" else None,
+                dtype=self.dtype,
                 name=f"block_{i}",
             )(x, train)
-        x = nn.LayerNorm(epsilon=1e-6, param_dtype=self.param_dtype, name="norm")(x)
-        return nn.Dense(self.num_classes, param_dtype=self.param_dtype, name="head")(x[:, 0])
+        x = nn.LayerNorm(epsilon=1e-6, dtype=self.dtype, param_dtype=self.param_dtype, name="norm")(
+            x
+        )
+        head = nn.Dense(
+            self.num_classes, dtype=self.dtype, param_dtype=self.param_dtype, name="head"
+        )
+        return head(x[:, 0])
 
     def _karat(self, name: str) -> KArAtOperator:
         basis = "fourier" if self.attention.startswith("fourier_") else self.karat_basis
