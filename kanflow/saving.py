@@ -187,6 +187,16 @@ def save(
 
     Returns:
       the absolute path.
+
+    Example:
+      >>> import os, tempfile, jax, jax.numpy as jnp, kanflow as kf
+      >>> model = kf.models.KAN((2, 3, 1), grid_size=4)
+      >>> variables = model.init(jax.random.key(0), jnp.zeros((1, 2)))
+      >>> path = kf.save(os.path.join(tempfile.mkdtemp(), "kan"), model, variables)
+      >>> loaded, restored = kf.load(path)  # in any process: nothing but the path
+      >>> x = jnp.ones((4, 2))
+      >>> bool(jnp.all(loaded.apply(restored, x) == model.apply(variables, x)))
+      True
     """
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not overwrite:

@@ -47,6 +47,15 @@ def bspline(x: ArrayLike, knots: ArrayLike, order: int) -> Array:
     Raises:
       ValueError: for ``order < 0``, too few knots, or (when the knots are
         concrete, i.e. outside ``jit``) knots that decrease anywhere.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from kanflow.basis import bspline, uniform_knots
+      >>> b = bspline(jnp.array([-0.3, 0.1, 0.5]), uniform_knots(4, 3), 3)
+      >>> b.shape  # G + k = 7 cubic B-splines on 4 spans of [-1, 1]
+      (3, 7)
+      >>> bool(jnp.allclose(b.sum(-1), 1.0))  # a partition of unity inside the grid
+      True
     """
     if not isinstance(order, int) or order < 0:
         raise ValueError(f"order must be an int >= 0, got {order!r}")

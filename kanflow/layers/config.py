@@ -178,6 +178,16 @@ class KANConfig(EdgeParametrisation, kw_only=True):
     Attributes:
       basis, grid_size, order, grid_range: the :class:`Space` (same defaults).
       (and the :class:`EdgeParametrisation` fields.)
+
+    Example:
+      >>> import kanflow as kf
+      >>> cfg = kf.layers.KANConfig(basis="rbf", grid_size=8, scale_sp=0.5)
+      >>> kan = kf.models.KAN((2, 4, 1), **cfg.kan_settings())
+      >>> net = kf.models.ConvNet(10, conv="kan", **cfg.kan_settings())
+      >>> kan.layer(0).kan_settings() == net.block(0).kan_settings() == cfg.kan_settings()
+      True
+      >>> cfg.space.label
+      'rbf G8'
     """
 
     basis: str = Space.basis

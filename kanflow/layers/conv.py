@@ -86,7 +86,7 @@ class KANConv(KANConfig):
       features: output channels.
       kernel_size, strides: ints or pairs.
       padding: ``"SAME"``, ``"VALID"``, an int or ``((lo, hi), (lo, hi))``.
-      (keyword-only) the edge functions, :class:`kanflow.layers.KANConfig`.
+      keyword-only: the edge functions, :class:`kanflow.layers.KANConfig`.
     """
 
     features: int
@@ -116,7 +116,7 @@ class SKANConv(EdgeParametrisation):
       features: output channels (each selects a space).
       kernel_size, strides, padding: as :class:`KANConv`.
       spaces, selection: as :class:`kanflow.layers.SKANLayer`.
-      (keyword-only) the edge parametrisation, :class:`kanflow.layers.EdgeParametrisation`.
+      keyword-only: the edge parametrisation, :class:`kanflow.layers.EdgeParametrisation`.
     """
 
     features: int

@@ -38,7 +38,7 @@ class KANLayer(KANConfig):
 
     Attributes:
       features: output width.
-      (keyword-only) the edge function's settings, :class:`kanflow.layers.KANConfig`:
+      keyword-only: the edge function's settings, :class:`kanflow.layers.KANConfig`:
         ``basis``, ``grid_size``, ``order``, ``grid_range``, ``base_activation``,
         ``noise_scale``, ``scale_base_mu``, ``scale_base_sigma``, ``scale_sp``,
         ``use_bias``, ``param_dtype``.

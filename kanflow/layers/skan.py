@@ -98,7 +98,7 @@ class SKANLayer(EdgeParametrisation):
       spaces: the pool (:class:`kanflow.layers.Space` objects or basis names).
       selection: ``None`` while mixing; after :func:`select_spaces`, the
         chosen space index of every node.
-      (keyword-only) the edge parametrisation, :class:`kanflow.layers.EdgeParametrisation`:
+      keyword-only: the edge parametrisation, :class:`kanflow.layers.EdgeParametrisation`:
         ``base_activation``, ``noise_scale``, ``scale_base_mu``, ``scale_base_sigma``,
         ``scale_sp``, ``use_bias``, ``param_dtype``.
     """

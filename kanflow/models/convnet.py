@@ -52,7 +52,7 @@ class ConvNet(KANConfig):
       activation: CNN activation (name, function or learnable class).
       spaces, selections: SKANConv pool and per-layer selections.
       norm: LayerNorm after each KAN block.
-      (keyword-only) the KAN edge settings, :class:`kanflow.layers.KANConfig`
+      keyword-only: the KAN edge settings, :class:`kanflow.layers.KANConfig`
         (``param_dtype`` also sets the CNN's).
     """
 

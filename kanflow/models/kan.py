@@ -20,6 +20,15 @@ class KAN(KANConfig):
     settings (keyword-only, :class:`kanflow.layers.KANConfig`: ``basis``,
     ``grid_size``, ``order``, ``grid_range``, ``base_activation``, ``scale_sp``,
     ...) are every layer's.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, kanflow as kf
+      >>> model = kf.models.KAN((2, 5, 1), basis="chebyshev", order=4)
+      >>> variables = model.init(jax.random.key(0), jnp.zeros((1, 2)))
+      >>> model.apply(variables, jnp.ones((3, 2))).shape
+      (3, 1)
+      >>> kf.count_params(variables["params"])  # 15 edges x (5 coefficients + 2 scales)
+      105
     """
 
     widths: Sequence[int]

@@ -37,7 +37,7 @@ class SKAN(EdgeParametrisation):
       widths: ``(in, hidden..., out)``.
       spaces: the pool shared by every layer.
       selections: per layer, ``None`` (mixing) or each node's space index.
-      (keyword-only) the edge parametrisation, :class:`kanflow.layers.EdgeParametrisation`.
+      keyword-only: the edge parametrisation, :class:`kanflow.layers.EdgeParametrisation`.
     """
 
     widths: Sequence[int]

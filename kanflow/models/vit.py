@@ -104,7 +104,7 @@ class ViT(KANConfig):
         ``image_size`` first (e.g. CIFAR's 32 px to the paper's 224 px).
       mlp: ``"dense"`` (timm's MLP) or ``"kan"``: every block's MLP becomes a
         ``[width, mlp_ratio * width, width]`` KAN over the edge settings below.
-      (keyword-only) the KAN edge settings used by ``mlp="kan"``,
+      keyword-only: the KAN edge settings used by ``mlp="kan"``,
         :class:`kanflow.layers.KANConfig` (``basis``, ``grid_size``, ...), and
         ``param_dtype``, the dtype of every parameter.
     """
