@@ -21,6 +21,8 @@ MODELS = {
         lambda **kw: kf.models.ConvNet(10, channels=(4,), conv="skan", spaces=("rbf",), **kw),
         IMAGES,
     ),
+    "AF-KAN": (lambda **kw: kf.models.af_kan((3, 8, 2), **kw), POINTS),
+    "ReLU-KAN": (lambda **kw: kf.models.relu_kan((3, 8, 2), **kw), POINTS),
     "CNN": (lambda **kw: kf.models.ConvNet(10, channels=(4,), conv="cnn", **kw), IMAGES),
     "ViT": (lambda **kw: kf.models.ViT(10, **VIT, **kw), IMAGES),
     "ViT KAN-MLP": (lambda **kw: kf.models.ViT(10, **VIT, mlp="kan", mlp_ratio=1, **kw), IMAGES),

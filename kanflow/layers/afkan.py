@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -74,6 +75,9 @@ class AFKANLayer(nn.Module):
       basis_norm: one of :data:`BASIS_NORMS`.
       reduction: one of :data:`REDUCTIONS`.
       param_dtype: dtype of the parameters.
+      dtype: the output dtype (e.g. ``jnp.bfloat16``); the layer computes in at
+        least float32 inside (its min-max scaling and bumps lose their shape in
+        bfloat16). ``None``: the promotion of the input's and ``param_dtype``.
     """
 
     features: int
@@ -86,6 +90,7 @@ class AFKANLayer(nn.Module):
     basis_norm: str = "sample"
     reduction: str = "attention"
     param_dtype: jnp.dtype = jnp.float32
+    dtype: Any = None
 
     def __post_init__(self):
         Space("relu_kan", self.grid_size, self.order, self.grid_range)  # validates the grid
@@ -107,6 +112,11 @@ class AFKANLayer(nn.Module):
 
     @nn.compact
     def __call__(self, x: Array) -> Array:
+        x = jnp.asarray(x)
+        out = self._forward(x.astype(jnp.promote_types(x.dtype, jnp.float32)))
+        return out.astype(self.dtype if self.dtype is not None else out.dtype)
+
+    def _forward(self, x: Array) -> Array:
         if x.ndim < 1:
             raise ValueError(f"AFKANLayer expects inputs [..., in], got shape {x.shape}")
         f = resolve(self.activation)
