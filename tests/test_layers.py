@@ -152,3 +152,28 @@ def test_flax_linen_composition():
 
     variables = Net().init(jax.random.key(0), jnp.zeros((1, 5)))
     assert Net().apply(variables, jnp.ones((4, 5))).shape == (4, 2)
+
+
+def test_kan_layer_inside_a_users_linen_model_and_its_grid_update(x64):
+    # the README's example: a KANLayer where a Dense would stand, knots moved by kf.grid.update
+    class Head(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            x = nn.Dense(6, param_dtype=jnp.float64)(x)
+            x = nn.LayerNorm(param_dtype=jnp.float64)(x)
+            return kf.layers.KANLayer(3, grid_size=5, param_dtype=jnp.float64)(x)
+
+    model = Head()
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(64, 4)))
+    v = model.init(jax.random.key(0), x)
+    assert set(v) == {"params", "grid"} and v["grid"]["KANLayer_0"]["knots"].shape == (6, 12)
+    same, moved = kf.grid.update(model, v, x)
+    assert same is model
+    knots = moved["grid"]["KANLayer_0"]["knots"]
+    hidden = nn.LayerNorm(param_dtype=jnp.float64).apply(
+        {"params": v["params"]["LayerNorm_0"]},
+        nn.Dense(6, param_dtype=jnp.float64).apply({"params": v["params"]["Dense_0"]}, x),
+    )
+    np.testing.assert_allclose(knots[:, 3], hidden.min(0), rtol=1e-10)  # onto the layer's inputs
+    y, y_moved = model.apply(v, x), model.apply(moved, x)
+    assert float(jnp.sqrt(jnp.mean((y - y_moved) ** 2)) / jnp.std(y)) < 0.05

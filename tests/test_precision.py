@@ -33,12 +33,17 @@ MODELS = {
 }
 
 
+# gradients in float32 through bfloat16 compute, for one model of each layer kind
+GRADIENTS = ("KAN bspline", "S-ConvKAN", "AF-KAN", "ViT KAN-MLP")
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_bfloat16_compute_with_float32_params(name):
     build, x = MODELS[name]
     full, half = build(), build(dtype=jnp.bfloat16)
     v = full.init(jax.random.key(0), x)
-    assert all(a.dtype == jnp.float32 for a in jax.tree.leaves(half.init(jax.random.key(0), x)))
+    shapes = jax.eval_shape(half.init, jax.random.key(0), x)
+    assert all(a.dtype == jnp.float32 for a in jax.tree.leaves(shapes))
     want, got = full.apply(v, x), half.apply(v, x)
     assert got.dtype == jnp.bfloat16, got.dtype
     # bfloat16 keeps 8 bits of mantissa: measured 4e-3 to 6.4e-3 of the output's scale for every
@@ -46,6 +51,8 @@ def test_bfloat16_compute_with_float32_params(name):
     # the bfloat16 scores, although the operator itself runs in float32)
     rel = float(jnp.max(jnp.abs(got.astype(jnp.float32) - want)) / jnp.max(jnp.abs(want)))
     assert rel < (6e-2 if "KArAt" in name else 1e-2), (name, rel)
+    if name not in GRADIENTS:
+        return
     grads = jax.grad(lambda p: jnp.sum(half.apply({**v, "params": p}, x).astype(jnp.float32)))(
         v["params"]
     )

@@ -12,7 +12,6 @@ import pytest
 
 import kanflow as kf
 from kanflow.models import skan
-from kanflow.models.vit import ATTENTIONS
 
 IMAGES = jnp.asarray(np.random.default_rng(0).uniform(size=(2, 8, 8, 1)), jnp.float32)
 POINTS = jnp.asarray(np.random.default_rng(1).uniform(-1, 1, (5, 2)), jnp.float32)
@@ -58,9 +57,11 @@ def test_convnets(tmp_path, conv):
 
 
 @pytest.mark.parametrize(
-    "attention, mlp", [(a, "dense") for a in ATTENTIONS] + [("softmax", "kan")]
+    "attention, mlp",
+    [("softmax", "kan"), ("fourier_karat_blockwise", "dense"), ("karat_universal", "dense")],
 )
-def test_vits_with_each_attention(tmp_path, attention, mlp):
+def test_vits(tmp_path, attention, mlp):
+    # softmax with a KAN MLP, a Fourier and a general-basis KArAt (blockwise and universal)
     model = kf.models.ViT(
         10,
         image_size=8,
