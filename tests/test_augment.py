@@ -99,6 +99,7 @@ def test_track_ema_matches_a_loop():
         kf.train.track_ema(1.0)
 
 
+@pytest.mark.slow  # default suite: each op here, the recipe end to end in test_experiments.py
 def test_augmented_loss_trains_a_vit_with_the_full_recipe():
     data = kf.data.load_arrays(kf.data.image_source("digits", "train"))
     model = kf.models.ViT(10, image_size=8, patch_size=2, width=32, depth=2, num_heads=2)

@@ -88,6 +88,17 @@ def test_convnets_learn_digits(conv):
     assert res.test_accuracy > 0.6, (conv, res.test_accuracy)
 
 
+def test_sconvkan_schedule_refuses_bad_starts():
+    train = kf.data.image_source("digits", "train")
+    model = kf.models.ConvNet(10, channels=(4,), conv="skan", spaces=("bspline", "chebyshev"))
+    selected = model.clone(selections=((0, 1, 0, 1),))
+    with pytest.raises(ValueError, match="mixing S-ConvKAN"):
+        kf.recipes.fit_sconvkan(selected, train, train)
+    with pytest.raises(ValueError, match="epochs must be three ints"):
+        kf.recipes.fit_sconvkan(model, train, train, epochs=(0, 1, 1))
+
+
+@pytest.mark.slow  # the default suite runs the schedule end to end in test_experiments.py
 def test_sconvkan_schedule_learns_digits():
     train = kf.data.image_source("digits", "train")
     test = kf.data.image_source("digits", "test")
