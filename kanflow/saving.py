@@ -92,14 +92,9 @@ def _encode(value: Any, where: str) -> Any:
         return value
     if isinstance(value, (int, float, np.integer, np.floating)):
         return value.item() if isinstance(value, np.generic) else value
-    if isinstance(value, nn.Module):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # modules are too
         return {
             "__class__": _import_path(type(value)),
-            "fields": {k: _encode(v, f"{where}.{k}") for k, v in _fields(value).items()},
-        }
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            "__dataclass__": _import_path(type(value)),
             "fields": {k: _encode(v, f"{where}.{k}") for k, v in _fields(value).items()},
         }
     if isinstance(value, tuple):
@@ -152,8 +147,8 @@ def _decode(value: Any) -> Any:
             *[_decode(v) for v in value["args"]],
             **{k: _decode(v) for k, v in value["keywords"].items()},
         )
-    if "__class__" in value or "__dataclass__" in value:
-        cls = _importable(value.get("__class__") or value["__dataclass__"])
+    if "__class__" in value:
+        cls = _importable(value["__class__"])
         return cls(**{k: _decode(v) for k, v in value["fields"].items()})
     raise ValueError(f"unrecognised entry in a saved model configuration: {value!r}")
 

@@ -45,7 +45,7 @@ from jax import Array
 from kanflow.activations.named import resolve
 from kanflow.basis.local import COMBINATIONS, af_kan
 from kanflow.basis.registry import relu_kan_grid
-from kanflow.layers.config import Space
+from kanflow.checks import check_grid
 
 __all__ = ["AFKANLayer", "BASIS_NORMS", "REDUCTIONS", "relu_kan_layer"]
 
@@ -93,7 +93,7 @@ class AFKANLayer(nn.Module):
     dtype: Any = None
 
     def __post_init__(self):
-        Space("relu_kan", self.grid_size, self.order, self.grid_range)  # validates the grid
+        check_grid(self.grid_size, self.order, self.grid_range)
         if self.combination not in COMBINATIONS:
             raise ValueError(
                 f"unknown combination {self.combination!r}; expected one of {sorted(COMBINATIONS)}"

@@ -11,7 +11,7 @@ with ``B_c`` a basis from :mod:`kanflow.basis`. Its settings come in two parts:
   them, and a KAN's :attr:`KANConfig.space` is one.
 * :class:`EdgeParametrisation`: how an edge is parametrised and initialised
   (``base_activation``, ``noise_scale``, ``scale_base_mu``,
-  ``scale_base_sigma``, ``scale_sp``, ``use_bias``, ``param_dtype``), with the
+  ``scale_base_sigma``, ``scale_sp``, ``use_bias``, ``param_dtype``, ``dtype``), with the
   parameter builders that :class:`~kanflow.layers.KANLayer` and
   :class:`~kanflow.layers.SKANLayer` share.
 

@@ -29,6 +29,7 @@ from kanflow.models.common import count_params
 from kanflow.train.loop import fit
 from kanflow.train.losses import (
     apply_model,
+    check_keys,
     check_label_smoothing,
     check_labels,
     smooth_one_hot,
@@ -241,9 +242,7 @@ def image_classification_loss(
         return loss, aux
 
     def check_batch(params, model_state, batch) -> None:
-        for key in ("image", "label"):
-            if key not in batch:
-                raise ValueError(f"the batch has no {key!r} entry (it has {sorted(batch)})")
+        check_keys(batch, ("image", "label"))
         check_labels(batch["label"], num_classes, "batch['label']")
 
     loss_fn.check_batch = check_batch

@@ -23,6 +23,7 @@ import optax
 
 __all__ = [
     "apply_model",
+    "check_keys",
     "check_label_smoothing",
     "check_labels",
     "rmse",
@@ -64,6 +65,13 @@ def check_labels(labels, num_classes: int, name: str = "labels") -> None:
         )
 
 
+def check_keys(batch, keys) -> None:
+    """Raises ``ValueError`` naming the first of ``keys`` that ``batch`` lacks."""
+    for key in keys:
+        if key not in batch:
+            raise ValueError(f"the batch has no {key!r} entry (it has {sorted(batch)})")
+
+
 def apply_model(model: nn.Module, params, model_state: dict, x, kwargs: dict):
     """``(output, new_model_state | None)``; ``batch_stats``, when present, are updated."""
     variables = {"params": params, **model_state}
@@ -101,9 +109,7 @@ def supervised_loss(
 
     def check_batch(params, model_state, batch) -> None:
         """Host-side check of ``batch`` against the model's output (see module docstring)."""
-        for key in (x_key, y_key):
-            if key not in batch:
-                raise ValueError(f"the batch has no {key!r} entry (it has {sorted(batch)})")
+        check_keys(batch, (x_key, y_key))
         x, y = batch[x_key], np.asarray(batch[y_key])
         sig = (np.shape(x), str(np.result_type(x)))
         if sig not in out_shapes:
