@@ -4,7 +4,7 @@ Every function here is a plain ``jnp`` function: it broadcasts over leading
 axes and is safe under ``jit``, ``grad`` and ``vmap``.
 """
 
-from kanflow.basis.bspline import bspline, uniform_knots
+from kanflow.basis.bspline import bspline, bspline_value_and_derivative, uniform_knots
 from kanflow.basis.local import (
     COMBINATIONS,
     af_kan,
@@ -18,18 +18,28 @@ from kanflow.basis.local import (
     shannon,
     uniform_centers,
 )
-from kanflow.basis.periodic import fourier
+from kanflow.basis.periodic import fourier, fourier_value_and_derivative
 from kanflow.basis.polynomial import chebyshev, gram, jacobi, legendre
-from kanflow.basis.registry import BasisSpec, get, names, register, relu_kan_grid
+from kanflow.basis.registry import (
+    BasisSpec,
+    edge_features,
+    get,
+    names,
+    register,
+    relu_kan_grid,
+)
 
 __all__ = [
     "COMBINATIONS",
     "BasisSpec",
     "af_kan",
     "bspline",
+    "bspline_value_and_derivative",
     "chebyshev",
     "dog",
+    "edge_features",
     "fourier",
+    "fourier_value_and_derivative",
     "gaussian_rbf",
     "get",
     "gram",

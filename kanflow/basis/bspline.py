@@ -1,11 +1,13 @@
 """B-splines of any order on any non-decreasing knot vector (Cox-de Boor).
 
-The recursion is evaluated level by level on whole arrays, so it fuses into a
-handful of elementwise XLA ops and is safe under ``jit``, ``grad`` and
-``vmap``. Repeated knots are allowed: a zero-length span contributes nothing
-(the usual ``0 / 0 := 0`` convention), and gradients stay finite there.
-Derivatives in ``x`` use the closed form ``B' = k (B_{k-1} / span - ...)``
-through a ``custom_jvp`` (exact, any order, cheap to compile and run).
+The recursion runs on *planes*: one array of the points' shape per basis
+function (the knots ``t_c`` broadcast against the points), so every level is a
+few elementwise ops on contiguous arrays that XLA fuses into one loop. The
+planes are stacked on the requested ``axis`` at the end. Repeated knots are
+allowed: a zero-length span contributes nothing (the usual ``0 / 0 := 0``
+convention), and gradients stay finite there. Derivatives in ``x`` use the
+closed form ``B' = k (B_{k-1} / span - ...)`` through a ``custom_jvp`` (exact,
+any order, cheap to compile and run).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from jax.typing import ArrayLike
 
 from kanflow.checks import check_grid
 
-__all__ = ["bspline", "uniform_knots"]
+__all__ = ["bspline", "bspline_value_and_derivative", "uniform_knots"]
 
 
 def _reciprocal(den: Array) -> Array:
@@ -29,7 +31,7 @@ def _reciprocal(den: Array) -> Array:
     return jnp.where(zero, 0.0, 1.0 / jnp.where(zero, 1.0, den))
 
 
-def bspline(x: ArrayLike, knots: ArrayLike, order: int) -> Array:
+def bspline(x: ArrayLike, knots: ArrayLike, order: int, axis: int = -1) -> Array:
     """All B-spline basis functions of degree ``order`` at ``x``.
 
     Args:
@@ -38,11 +40,14 @@ def bspline(x: ArrayLike, knots: ArrayLike, order: int) -> Array:
         element of ``x`` broadcastable to ``[..., K]`` (e.g. ``[in, K]`` for
         ``x`` of shape ``[batch, in]``).
       order: polynomial degree ``k >= 0`` (3 = cubic, as in pykan).
+      axis: where the basis index goes in the result (``-1``: last; ``-2``
+        puts it before the last axis of ``x``, the layout KAN layers use).
 
     Returns:
-      ``[..., K - order - 1]``: ``B_{c,k}(x)`` for ``c = 0 .. K - k - 2``. Spans
-      are half-open ``[t_c, t_{c+1})``; every basis is zero outside
-      ``[t_0, t_{K-1})``, ``x = ±inf`` included (a NaN ``x`` gives NaN).
+      ``[..., K - order - 1]`` (for ``axis=-1``): ``B_{c,k}(x)`` for
+      ``c = 0 .. K - k - 2``. Spans are half-open ``[t_c, t_{c+1})``; every
+      basis is zero outside ``[t_0, t_{K-1})``, ``x = ±inf`` included (a NaN
+      ``x`` gives NaN).
 
     Raises:
       ValueError: for ``order < 0``, too few knots, or (when the knots are
@@ -57,6 +62,29 @@ def bspline(x: ArrayLike, knots: ArrayLike, order: int) -> Array:
       >>> bool(jnp.allclose(b.sum(-1), 1.0))  # a partition of unity inside the grid
       True
     """
+    x, t = _check(x, knots, order)
+    return _bspline(x, t, order, _stack_axis(axis, x.ndim))
+
+
+def bspline_value_and_derivative(
+    x: ArrayLike, knots: ArrayLike, order: int, axis: int = -1
+) -> tuple[Array, Array]:
+    """``(B(x), dB/dx)``, both as :func:`bspline` returns them, in one pass.
+
+    Differentiable again (the derivative's derivative recurses through the
+    lower orders), so second derivatives through a KAN layer stay exact.
+    """
+    x, t = _check(x, knots, order)
+    axis = _stack_axis(axis, x.ndim)
+    if order == 0:
+        value = _bspline(x, t, 0, axis)
+        return value, jnp.zeros_like(value)
+    lower = _unstack(_bspline(x, t, order - 1, axis), axis)
+    value, deriv = _top_level(x, t, lower, order)
+    return _stack(value, axis), _stack(deriv, axis)
+
+
+def _check(x: ArrayLike, knots: ArrayLike, order: int) -> tuple[Array, Array]:
     if not isinstance(order, int) or order < 0:
         raise ValueError(f"order must be an int >= 0, got {order!r}")
     x = jnp.asarray(x)
@@ -68,46 +96,75 @@ def bspline(x: ArrayLike, knots: ArrayLike, order: int) -> Array:
         )
     if not isinstance(knots, jax.core.Tracer) and np.any(np.diff(np.asarray(knots), axis=-1) < 0):
         raise ValueError("knots must be non-decreasing along the last axis")
-    return _bspline(x.astype(t.dtype), t, order)
+    return x.astype(t.dtype), t
 
 
-def _inverse_spans(t: Array, p: int) -> tuple[Array, Array]:
-    """``1 / (t_{i+p} - t_i)`` and ``1 / (t_{i+p+1} - t_{i+1})`` for the degree-``p`` level."""
-    return _reciprocal(t[..., p:-1] - t[..., : -(p + 1)]), _reciprocal(
-        t[..., p + 1 :] - t[..., 1:-p]
-    )
+def _stack_axis(axis: int, ndim: int) -> int:
+    """``axis`` of the stacked result (rank ``ndim + 1``) as a non-negative index."""
+    if not -(ndim + 1) <= axis <= ndim:
+        raise ValueError(f"axis must be in [{-(ndim + 1)}, {ndim}] for {ndim}-d points, got {axis}")
+    return axis % (ndim + 1)
 
 
-def _expand(x: Array, t: Array) -> Array:
-    """``x[..., None]`` clipped to one unit beyond the knots: the bases are zero there
-    either way, and ``±inf`` then gives 0 instead of ``inf * 0 = NaN`` (NaN stays NaN)."""
-    return jnp.clip(x[..., None], t[..., :1] - 1, t[..., -1:] + 1)
+def _stack(planes: list[Array], axis: int) -> Array:
+    return jnp.stack(planes, axis=axis)
 
 
-def _level(xe: Array, t: Array, basis: Array, p: int) -> Array:
-    """One Cox-de Boor step: degree ``p - 1`` values ``[..., K - p]`` -> degree ``p``."""
-    # the reciprocal spans depend on the knots only: computed once per level
-    inv_left, inv_right = _inverse_spans(t, p)
-    left = (xe - t[..., : -(p + 1)]) * inv_left
-    right = (t[..., p + 1 :] - xe) * inv_right
-    return left * basis[..., :-1] + right * basis[..., 1:]
+def _unstack(values: Array, axis: int) -> list[Array]:
+    n = values.shape[axis]
+    return [jax.lax.index_in_dim(values, c, axis, keepdims=False) for c in range(n)]
 
 
-def _cox_de_boor(x: Array, t: Array, order: int) -> Array:
-    xe = _expand(x, t)
-    basis = ((xe >= t[..., :-1]) & (xe < t[..., 1:])).astype(t.dtype)
+def _clipped(x: Array, t: Array) -> Array:
+    """``x`` clipped to one unit beyond the knots: the bases are zero there either
+    way, and ``±inf`` then gives 0 instead of ``inf * 0 = NaN`` (NaN stays NaN)."""
+    return jnp.clip(x, t[..., 0] - 1, t[..., -1] + 1)
+
+
+def _spans(t: Array, c: int, p: int) -> tuple[Array, Array]:
+    """``1 / (t_{c+p} - t_c)`` and ``1 / (t_{c+p+1} - t_{c+1})`` (knots only: cheap)."""
+    return _reciprocal(t[..., c + p] - t[..., c]), _reciprocal(t[..., c + p + 1] - t[..., c + 1])
+
+
+def _level(x: Array, t: Array, lower: list[Array], p: int) -> list[Array]:
+    """One Cox-de Boor step: the degree ``p - 1`` planes -> one fewer of degree ``p``."""
+    xe = _clipped(x, t)
+    out = []
+    for c in range(len(lower) - 1):
+        inv_left, inv_right = _spans(t, c, p)
+        left = (xe - t[..., c]) * inv_left
+        right = (t[..., c + p + 1] - xe) * inv_right
+        out.append(left * lower[c] + right * lower[c + 1])
+    return out
+
+
+def _top_level(x: Array, t: Array, lower: list[Array], p: int) -> tuple[list[Array], list[Array]]:
+    """Degree ``p`` values and x-derivatives from the degree ``p - 1`` planes."""
+    deriv = []
+    for c in range(len(lower) - 1):
+        inv_left, inv_right = _spans(t, c, p)
+        deriv.append(p * (lower[c] * inv_left - lower[c + 1] * inv_right))
+    return _level(x, t, lower, p), deriv
+
+
+def _cox_de_boor(x: Array, t: Array, order: int) -> list[Array]:
+    xe = _clipped(x, t)
+    n_knots = t.shape[-1]
+    planes = [
+        ((xe >= t[..., c]) & (xe < t[..., c + 1])).astype(t.dtype) for c in range(n_knots - 1)
+    ]
     for p in range(1, order + 1):
-        basis = _level(xe, t, basis, p)
-    return basis
+        planes = _level(x, t, planes, p)
+    return planes
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
-def _bspline(x: Array, t: Array, order: int) -> Array:
-    return _cox_de_boor(x, t, order)
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
+def _bspline(x: Array, t: Array, order: int, axis: int) -> Array:
+    return _stack(_cox_de_boor(x, t, order), axis)
 
 
 @functools.partial(_bspline.defjvp, symbolic_zeros=True)
-def _bspline_jvp(order, primals, tangents):
+def _bspline_jvp(order, axis, primals, tangents):
     """``d/dx B_{i,k} = k (B_{i,k-1} / (t_{i+k} - t_i) - B_{i+1,k-1} / (t_{i+k+1} - t_{i+1}))``.
 
     Using the closed-form derivative (instead of differentiating the
@@ -119,18 +176,16 @@ def _bspline_jvp(order, primals, tangents):
     dx, dt = tangents
     if not isinstance(dt, jax.custom_derivatives.SymbolicZero):
         dx = jnp.zeros_like(x) if isinstance(dx, jax.custom_derivatives.SymbolicZero) else dx
-        return jax.jvp(lambda x, t: _cox_de_boor(x, t, order), (x, t), (dx, dt))
-    xe = _expand(x, t)
+        return jax.jvp(lambda x, t: _stack(_cox_de_boor(x, t, order), axis), (x, t), (dx, dt))
     if order == 0:
-        out = _cox_de_boor(x, t, 0)
+        out = _bspline(x, t, 0, axis)
         return out, jnp.zeros_like(out)
-    lower = _bspline(x, t, order - 1)  # [..., K - order]
-    out = _level(xe, t, lower, order)
+    lower = _unstack(_bspline(x, t, order - 1, axis), axis)
+    value, deriv = _top_level(x, t, lower, order)
+    out = _stack(value, axis)
     if isinstance(dx, jax.custom_derivatives.SymbolicZero):
         return out, jnp.zeros_like(out)
-    inv_left, inv_right = _inverse_spans(t, order)
-    deriv = order * (lower[..., :-1] * inv_left - lower[..., 1:] * inv_right)
-    return out, deriv * dx[..., None]
+    return out, _stack(deriv, axis) * jnp.expand_dims(dx, axis)
 
 
 def uniform_knots(

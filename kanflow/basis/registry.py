@@ -27,23 +27,36 @@ relu_kan        ``grid_size + order``        bumps ``s_i = lo + i h``, ``i = -k 
 Only ``bspline`` carries an adaptive grid (``has_grid``): its knots live in
 the layer's ``"grid"`` variable collection and are moved by
 :mod:`kanflow.grid`. Register a new basis with :func:`register`.
+
+Layers evaluate a basis through :func:`edge_features`: the basis values in the
+basis-major layout ``[..., n, in]`` (each basis function one contiguous plane,
+which is what makes the evaluation fuse into a few fast loops), optionally with
+the base activation ``b(x)`` as one more plane so that the spline and the base
+branch are one matmul. Its derivative in ``x`` is one ``custom_jvp`` rule for
+every basis: ``d features = features'(x) * dx``, with ``features'(x)`` from the
+basis's own ``value_and_derivative`` (B-splines: the closed form) or, by
+default, from forward-mode differentiation of its elementwise ``evaluate``.
+Autodiff then stores one derivative array instead of replaying the basis's
+intermediates, and higher derivatives stay exact (the rule is differentiable).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
+import jax
 import jax.numpy as jnp
 from jax import Array
 
 from kanflow.basis import local as _local
 from kanflow.basis import periodic as _periodic
 from kanflow.basis import polynomial as _poly
-from kanflow.basis.bspline import bspline, uniform_knots
+from kanflow.basis.bspline import bspline, bspline_value_and_derivative, uniform_knots
 from kanflow.checks import check_grid
 
-__all__ = ["BasisSpec", "register", "get", "names"]
+__all__ = ["BasisSpec", "edge_features", "register", "get", "names"]
 
 GridRange = tuple[float, float]
 
@@ -60,6 +73,10 @@ class BasisSpec:
       init_grid: for adaptive bases, ``(in_features, grid_size, order, grid_range)
         -> [in, K]``; ``None`` for bases with a fixed grid.
       description: one line for listings.
+      value_and_derivative: optionally, ``(x, grid, grid_size, order, grid_range)
+        -> (values, d values / dx)``, both basis-major ``[..., n, in]``, cheaper
+        than the default (forward-mode differentiation of ``evaluate``).
+        It must itself be differentiable in ``x`` (for higher derivatives).
     """
 
     name: str
@@ -67,6 +84,7 @@ class BasisSpec:
     evaluate: Callable[..., Array]
     init_grid: Callable[..., Array] | None = None
     description: str = ""
+    value_and_derivative: Callable[..., tuple[Array, Array]] | None = None
 
     @property
     def has_grid(self) -> bool:
@@ -97,6 +115,79 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def edge_features(
+    spec: BasisSpec,
+    x: Array,
+    grid: Array | None,
+    grid_size: int,
+    order: int,
+    grid_range: GridRange,
+    base_activation: Callable[[Array], Array] | None = None,
+) -> Array:
+    """A layer's basis features, basis-major, with one custom derivative rule.
+
+    Args:
+      spec: the basis.
+      x: layer inputs ``[..., in]``.
+      grid: the knots ``[in, K]`` of an adaptive basis, else ``None``.
+      grid_size, order, grid_range: the basis settings.
+      base_activation: an elementwise ``b(x)``; when given, ``b(x)`` is
+        appended as plane ``n`` (so ``y = features @ weights`` includes the
+        base branch).
+
+    Returns:
+      ``[..., n, in]`` (``[..., n + 1, in]`` with ``base_activation``), the same
+      values as ``spec.evaluate`` (transposed) with exact derivatives of any order.
+    """
+    return _edge_features(spec, grid_size, order, grid_range, base_activation, x, grid)
+
+
+def _plain_features(spec, g, k, r, base, x, grid):
+    """The features by direct evaluation (the reference the rule must agree with)."""
+    value = jnp.swapaxes(spec.evaluate(x, grid, g, k, r), -1, -2)
+    return _with_base(value, base, x)
+
+
+def _with_base(value: Array, base, x: Array) -> Array:
+    if base is None:
+        return value
+    return jnp.concatenate([value, base(x)[..., None, :].astype(value.dtype)], axis=-2)
+
+
+def _value_and_derivative(spec, g, k, r, base, x, grid):
+    if spec.value_and_derivative is not None:
+        value, deriv = spec.value_and_derivative(x, grid, g, k, r)
+    else:  # every basis is elementwise in x: a ones tangent gives the derivative
+        plain = lambda x: jnp.swapaxes(spec.evaluate(x, grid, g, k, r), -1, -2)
+        value, deriv = jax.jvp(plain, (x,), (jnp.ones_like(x),))
+    if base is not None:
+        b, db = jax.jvp(base, (x,), (jnp.ones_like(x),))
+        value = jnp.concatenate([value, b[..., None, :].astype(value.dtype)], axis=-2)
+        deriv = jnp.concatenate([deriv, db[..., None, :].astype(deriv.dtype)], axis=-2)
+    return value, deriv
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2, 3, 4))
+def _edge_features(spec, g, k, r, base, x, grid):
+    return _plain_features(spec, g, k, r, base, x, grid)
+
+
+@functools.partial(_edge_features.defjvp, symbolic_zeros=True)
+def _edge_features_jvp(spec, g, k, r, base, primals, tangents):
+    x, grid = primals
+    dx, dgrid = tangents
+    zero = jax.custom_derivatives.SymbolicZero
+    if grid is not None and not isinstance(dgrid, zero):  # knots moving: plain autodiff
+        dx = jnp.zeros_like(x) if isinstance(dx, zero) else dx
+        return jax.jvp(
+            lambda x, grid: _plain_features(spec, g, k, r, base, x, grid), (x, grid), (dx, dgrid)
+        )
+    value, deriv = _value_and_derivative(spec, g, k, r, base, x, grid)
+    if isinstance(dx, zero):
+        return value, jnp.zeros_like(value)
+    return value, deriv * dx[..., None, :]
+
+
 # ---------------------------------------------------------------- built-ins
 
 
@@ -112,6 +203,9 @@ register(
         evaluate=lambda x, grid, g, k, r: bspline(x, grid, k),
         init_grid=_bspline_grid,
         description="B-spline of degree k on G spans (pykan)",
+        value_and_derivative=lambda x, grid, g, k, r: bspline_value_and_derivative(
+            x, grid, k, axis=-2
+        ),
     )
 )
 
@@ -134,6 +228,9 @@ register(
         "fourier",
         num_basis=lambda g, k: 2 * g,
         evaluate=lambda x, grid, g, k, r: _periodic.fourier(x, g),
+        value_and_derivative=lambda x, grid, g, k, r: _periodic.fourier_value_and_derivative(
+            x, g, axis=-2
+        ),
         description="cos(m x), sin(m x), m = 1..G (FourierKAN)",
     )
 )

@@ -99,6 +99,21 @@ class Space:
             grid = self.init_grid(x.shape[-1], x.dtype)
         return self.spec.evaluate(x, grid, self.grid_size, self.order, self.grid_range)
 
+    def edge_features(
+        self,
+        x: Array,
+        grid: Array | None = None,
+        base_activation: Callable[[Array], Array] | None = None,
+    ) -> Array:
+        """Basis-major features with the fast derivative rule,
+        ``[..., in] -> [..., n, in]`` (``[..., n + 1, in]`` with the elementwise
+        ``base_activation`` as the last plane): :func:`kanflow.basis.edge_features`."""
+        if grid is None:
+            grid = self.init_grid(x.shape[-1], x.dtype)
+        return registry.edge_features(
+            self.spec, x, grid, self.grid_size, self.order, self.grid_range, base_activation
+        )
+
 
 class EdgeParametrisation(nn.Module, kw_only=True):
     """How an edge ``phi(x) = scale_base b(x) + scale_sp sum_c coef_c B_c(x)`` is parametrised.
@@ -153,23 +168,32 @@ class EdgeParametrisation(nn.Module, kw_only=True):
         init = nn.initializers.constant(self.scale_sp / math.sqrt(n_in), self.param_dtype)
         return self.param("scale_sp", init, (n_in, n_out), self.param_dtype)
 
+    def _base_scale(self, n_in: int, n_out: int) -> Array:
+        """``scale_base [in, out]``, ``(mu + sigma U(-1, 1)) / sqrt(in)``."""
+        pd = self.param_dtype
+
+        def init_scale_base(key, shape, dtype=pd):
+            u = jax.random.uniform(key, shape, dtype, -1.0, 1.0)
+            return (self.scale_base_mu + self.scale_base_sigma * u) / math.sqrt(n_in)
+
+        return self.param("scale_base", init_scale_base, (n_in, n_out), pd)
+
+    def _add_bias(self, y: Array, n_in: int, n_out: int, per_edge: bool) -> Array:
+        """``y + bias`` (``bias / in`` per edge: the edges sum to the layer output)."""
+        if not self.use_bias:
+            return y
+        bias = self.param("bias", nn.initializers.zeros_init(), (n_out,), self.param_dtype)
+        bias = bias.astype(y.dtype)
+        return y + (bias / n_in if per_edge else bias)
+
     def _add_base_and_bias(self, y: Array, x: Array, n_out: int, per_edge: bool) -> Array:
         """``y + b(x) @ scale_base (+ bias)``; per edge ``[..., in, out]`` when ``per_edge``."""
-        n_in, pd = x.shape[-1], self.param_dtype
+        n_in = x.shape[-1]
         if self.base_activation is not None:
-
-            def init_scale_base(key, shape, dtype=pd):
-                u = jax.random.uniform(key, shape, dtype, -1.0, 1.0)
-                return (self.scale_base_mu + self.scale_base_sigma * u) / math.sqrt(n_in)
-
-            scale_base = self.param("scale_base", init_scale_base, (n_in, n_out), pd)
-            scale_base = scale_base.astype(y.dtype)
+            scale_base = self._base_scale(n_in, n_out).astype(y.dtype)
             b = self.base_activation(x)
             y = y + (b[..., None] * scale_base if per_edge else b @ scale_base)
-        if self.use_bias:
-            bias = self.param("bias", nn.initializers.zeros_init(), (n_out,), pd).astype(y.dtype)
-            y = y + (bias / n_in if per_edge else bias)  # edges sum to the layer output
-        return y
+        return self._add_bias(y, n_in, n_out, per_edge)
 
 
 class KANConfig(EdgeParametrisation, kw_only=True):

@@ -4,9 +4,13 @@
 ``phi_ij(x) = scale_base_ij * b(x) + scale_sp_ij * sum_c coef_icj B_c(x)``,
 ``b = silu`` by default, ``B_c`` any basis from :mod:`kanflow.basis`.
 
-The spline sum is evaluated as one matmul,
-``[batch, in * n] @ [in * n, out]``, so memory stays linear in
-``batch * in * n`` and no ``[batch, in, out, n]`` tensor is ever built.
+The whole layer is one matmul: the basis features, basis-major, with the
+base activation as one more plane, ``[batch, (n + 1) * in] @ [(n + 1) * in,
+out]`` against the weights ``scale_sp * coef`` and ``scale_base``. Memory
+stays linear in ``batch * in * n``, no ``[batch, in, out, n]`` tensor is ever
+built, and the features' derivative in ``x`` comes from one closed-form rule
+(:func:`kanflow.basis.edge_features`), so the backward pass costs about one
+more matmul, not a replay of the basis recursion.
 
 Parameters (collection ``"params"``):
   ``coef [in, n, out]``, ``scale_base [in, out]``, ``scale_sp [in, out]``
@@ -85,11 +89,16 @@ class KANLayer(KANConfig):
 
         basis_dtype, dtype = self.compute_dtypes(x)
         grid = None if grid is None else grid.astype(basis_dtype)
-        feats = space.features(x.astype(basis_dtype), grid).astype(dtype)  # [..., in, n]
-        x = x.astype(dtype)
-        weight = (coef * scale_sp[:, None, :]).astype(dtype)  # [in, n, out]
+        weight = coef * scale_sp[:, None, :]  # [in, n, out]
         if per_edge:
-            y = jnp.einsum("...ic,ico->...io", feats, weight)
-        else:
-            y = feats.reshape(*x.shape[:-1], n_in * n_b) @ weight.reshape(n_in * n_b, self.features)
-        return self._add_base_and_bias(y, x, self.features, per_edge)
+            feats = space.edge_features(x.astype(basis_dtype), grid).astype(dtype)  # [..., n, in]
+            y = jnp.einsum("...ci,ico->...io", feats, weight.astype(dtype))
+            return self._add_base_and_bias(y, x.astype(dtype), self.features, per_edge)
+        base = self.base_activation
+        if base is not None:  # the base branch is plane n: one matmul for the layer
+            weight = jnp.concatenate([weight, self._base_scale(n_in, self.features)[:, None]], 1)
+        feats = space.edge_features(x.astype(basis_dtype), grid, base).astype(dtype)
+        weight = jnp.swapaxes(weight, 0, 1).astype(dtype)  # [n (+1), in, out], as feats
+        rows = weight.shape[0] * n_in
+        y = feats.reshape(*x.shape[:-1], rows) @ weight.reshape(rows, self.features)
+        return self._add_bias(y, n_in, self.features, per_edge)
