@@ -11,7 +11,10 @@ parameter), float32, for ``width -> width`` layers:
   (every basis is still evaluated once, each node has one space's columns),
 * ``SKANLayer selected, 1 space used``: every node chose the B-spline.
 
-Prints seconds per call, compiled temporary memory, parameters, and ratios.
+Candidates run interleaved over ``--rounds`` rounds; prints the median CPU
+time per call (all threads), peak memory (XLA's estimate, arguments included),
+parameters, and ratios to the KANLayer. Targets: mixed <= (number of spaces)
+x 1.1, selected <= 1.5x.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import jax
 import jax.numpy as jnp
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import peak_bytes, time_call  # noqa: E402
+from _timing import compile_once, interleaved  # noqa: E402
 
 import kanflow as kf  # noqa: E402
 
@@ -33,7 +36,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--width", type=int, default=128)
-    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--rounds", type=int, default=10)
     a = p.parse_args(argv)
     x = jax.random.uniform(jax.random.key(0), (a.batch, a.width), jnp.float32, -1, 1)
     pool = kf.layers.DEFAULT_SPACES
@@ -47,24 +50,31 @@ def main(argv=None) -> None:
         ),
         "SKANLayer selected, 1 space used": kf.layers.SKANLayer(a.width, selection=(0,) * a.width),
     }
-    base = None
-    print(f"batch {a.batch}, {a.width} -> {a.width}, {jax.devices()[0].platform}")
-    print(f"{'layer':36s} {'ms':>8s} {'x':>6s} {'MiB':>8s} {'x':>6s} {'params':>9s}")
+    candidates, memory, params = {}, {}, {}
     for name, layer in layers.items():
         variables = jax.jit(layer.init)(jax.random.key(1), x)
         rest = {k: v for k, v in variables.items() if k != "params"}
 
-        @jax.jit
         def fwd_bwd(params, x, layer=layer, rest=rest):
             loss = lambda p, x: layer.apply({"params": p, **rest}, x).sum()
             return jax.grad(loss, argnums=(0, 1))(params, x)
 
-        secs = time_call(fwd_bwd, variables["params"], x, repeats=a.repeats)
-        mem = peak_bytes(fwd_bwd, variables["params"], x)
-        base = base or (secs, mem)
+        compiled, memory[name] = compile_once(fwd_bwd, variables["params"], x)
+        candidates[name] = (compiled, (variables["params"], x))
+        params[name] = kf.count_params(variables["params"])
+    times = interleaved(candidates, rounds=a.rounds)
+    base = next(iter(layers))
+    print(f"batch {a.batch}, {a.width} -> {a.width}, {jax.devices()[0].platform}")
+    print(
+        "{:36s} {:>8s} {:>6s} {:>8s} {:>6s} {:>9s}".format(
+            "layer", "cpu ms", "x", "MiB", "x", "params"
+        )
+    )
+    for name in layers:
+        t, m = times[name].cpu, memory[name]
         print(
-            f"{name:36s} {secs * 1e3:8.2f} {secs / base[0]:6.2f} {mem / 2**20:8.1f} "
-            f"{mem / base[1]:6.2f} {kf.count_params(variables['params']):9d}"
+            f"{name:36s} {t * 1e3:8.2f} {t / times[base].cpu:6.2f} {m / 2**20:8.1f} "
+            f"{m / memory[base]:6.2f} {params[name]:9d}"
         )
 
 

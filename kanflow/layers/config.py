@@ -122,7 +122,8 @@ class EdgeParametrisation(nn.Module, kw_only=True):
     ``scale_sp = scale_sp / sqrt(in)``, coefficients ``N(0, noise_scale^2 / n)``.
 
     Attributes:
-      base_activation: the residual ``b(x)``; ``None`` drops it.
+      base_activation: the residual ``b(x)``, an elementwise function (its
+        derivative is taken pointwise); ``None`` drops it.
       noise_scale: size of the initial coefficients.
       scale_base_mu, scale_base_sigma: the base scale's initialisation.
       scale_sp: initial spline scale (times ``1 / sqrt(in)``).

@@ -138,24 +138,36 @@ class SKANLayer(EdgeParametrisation):
         basis_dtype, dtype = self.compute_dtypes(x)
         xb, x = x.astype(basis_dtype), x.astype(dtype)
         pool = self.pool
-        contract = "...ic,ico->...io" if per_edge else "...ic,ico->...o"
         scale_sp = self._spline_scale(n_in, out)
+
+        def combine(feats: list[Array], weights: list[Array]) -> Array:
+            """``sum_s feats_s [..., n_s, in] . weights_s [in, n_s, o]``, a matmul per space."""
+            y = 0.0
+            for f, w in zip(feats, weights, strict=True):
+                f, w = f.astype(dtype), jnp.swapaxes(w, 0, 1).astype(dtype)  # [n, in, o]
+                if per_edge:
+                    y = y + jnp.einsum("...ci,cio->...io", f, w)
+                else:
+                    y = y + f.reshape(*f.shape[:-2], -1) @ w.reshape(-1, w.shape[-1])
+            return y
+
+        # basis-major features with the fast derivative rule (kanflow.basis.edge_features)
         if self.selection is None:
             logits = self.param(
                 "select_logits", nn.initializers.zeros_init(), (len(pool), out), self.param_dtype
             )
             w = jax.nn.softmax(logits, axis=0)  # [S, out]
-            y = 0.0
+            feats, weights = [], []
             for s, space in enumerate(pool):
                 c = self._coefficients(f"coef_{s}", n_in, space.num_basis(), out)
-                weight = (c * (w[s] * scale_sp)[:, None]).astype(dtype)
-                y = y + jnp.einsum(contract, space.features(xb).astype(dtype), weight)
+                feats.append(space.edge_features(xb))
+                weights.append(c * (w[s] * scale_sp)[:, None])
+            y = combine(feats, weights)
         else:
             parts, order = [], []
             for s, nodes in self.groups().items():
                 c = self._coefficients(f"coef_{s}", n_in, pool[s].num_basis(), len(nodes))
-                c = (c * scale_sp[:, None, nodes]).astype(dtype)
-                parts.append(jnp.einsum(contract, pool[s].features(xb).astype(dtype), c))
+                parts.append(combine([pool[s].edge_features(xb)], [c * scale_sp[:, None, nodes]]))
                 order.extend(nodes.tolist())
             y = jnp.concatenate(parts, axis=-1)[..., np.argsort(order)]
         return self._add_base_and_bias(y, x, out, per_edge)
