@@ -228,9 +228,6 @@ register(
         "fourier",
         num_basis=lambda g, k: 2 * g,
         evaluate=lambda x, grid, g, k, r: _periodic.fourier(x, g),
-        value_and_derivative=lambda x, grid, g, k, r: _periodic.fourier_value_and_derivative(
-            x, g, axis=-2
-        ),
         description="cos(m x), sin(m x), m = 1..G (FourierKAN)",
     )
 )
