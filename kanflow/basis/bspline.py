@@ -1,9 +1,9 @@
 """B-splines of any order on any non-decreasing knot vector (Cox-de Boor).
 
-The recursion runs on *planes*: one array of the points' shape per basis
-function (the knots ``t_c`` broadcast against the points), so every level is a
-few elementwise ops on contiguous arrays that XLA fuses into one loop. The
-planes are stacked on the requested ``axis`` at the end. Repeated knots are
+Each level of the recursion is a few whole-array ops on slices along the
+basis axis; placing that axis before the points' last axis (``axis=-2``, the
+layout KAN layers use) keeps every slice a run of contiguous planes, which XLA
+fuses into fast loops, and keeps the compiled graph small for any grid size. Repeated knots are
 allowed: a zero-length span contributes nothing (the usual ``0 / 0 := 0``
 convention), and gradients stay finite there. Derivatives in ``x`` use the
 closed form ``B' = k (B_{k-1} / span - ...)`` through a ``custom_jvp`` (exact,
@@ -79,9 +79,9 @@ def bspline_value_and_derivative(
     if order == 0:
         value = _bspline(x, t, 0, axis)
         return value, jnp.zeros_like(value)
-    lower = _unstack(_bspline(x, t, order - 1, axis), axis)
-    value, deriv = _top_level(x, t, lower, order)
-    return _stack(value, axis), _stack(deriv, axis)
+    xe, tt = _layout(x, t, axis)
+    lower = _bspline(x, t, order - 1, axis)
+    return _level(xe, tt, lower, order, axis), _derivative(tt, lower, order, axis)
 
 
 def _check(x: ArrayLike, knots: ArrayLike, order: int) -> tuple[Array, Array]:
@@ -100,92 +100,85 @@ def _check(x: ArrayLike, knots: ArrayLike, order: int) -> tuple[Array, Array]:
 
 
 def _stack_axis(axis: int, ndim: int) -> int:
-    """``axis`` of the stacked result (rank ``ndim + 1``) as a non-negative index."""
+    """``axis`` of the result (rank ``ndim + 1``) as a non-negative index."""
     if not -(ndim + 1) <= axis <= ndim:
         raise ValueError(f"axis must be in [{-(ndim + 1)}, {ndim}] for {ndim}-d points, got {axis}")
     return axis % (ndim + 1)
 
 
-def _stack(planes: list[Array], axis: int) -> Array:
-    return jnp.stack(planes, axis=axis)
+def _layout(x: Array, t: Array, axis: int) -> tuple[Array, Array]:
+    """``x`` with a unit axis at ``axis`` (clipped to one unit beyond the knots: the
+    bases are zero there either way, and ``±inf`` then gives 0 instead of
+    ``inf * 0 = NaN``; NaN stays NaN), and the knots with their axis at ``axis``,
+    both of rank ``x.ndim + 1``, so every level is whole-array arithmetic on
+    slices along ``axis``."""
+    rank = x.ndim + 1
+    t = jnp.moveaxis(t.reshape((1,) * (rank - t.ndim) + t.shape), -1, axis)
+    first = jax.lax.index_in_dim(t, 0, axis)
+    last = jax.lax.index_in_dim(t, t.shape[axis] - 1, axis)
+    return jnp.clip(jnp.expand_dims(x, axis), first - 1, last + 1), t
 
 
-def _unstack(values: Array, axis: int) -> list[Array]:
-    n = values.shape[axis]
-    return [jax.lax.index_in_dim(values, c, axis, keepdims=False) for c in range(n)]
+def _slice(a: Array, start: int, stop: int, axis: int) -> Array:
+    return jax.lax.slice_in_dim(a, start, stop + a.shape[axis] if stop <= 0 else stop, axis=axis)
 
 
-def _clipped(x: Array, t: Array) -> Array:
-    """``x`` clipped to one unit beyond the knots: the bases are zero there either
-    way, and ``±inf`` then gives 0 instead of ``inf * 0 = NaN`` (NaN stays NaN)."""
-    return jnp.clip(x, t[..., 0] - 1, t[..., -1] + 1)
+def _inverse_spans(t: Array, p: int, axis: int) -> tuple[Array, Array]:
+    """``1 / (t_{c+p} - t_c)`` and ``1 / (t_{c+p+1} - t_{c+1})`` for every ``c``."""
+    left = _slice(t, p, -1, axis) - _slice(t, 0, -(p + 1), axis)
+    right = _slice(t, p + 1, 0, axis) - _slice(t, 1, -p, axis)
+    return _reciprocal(left), _reciprocal(right)
 
 
-def _spans(t: Array, c: int, p: int) -> tuple[Array, Array]:
-    """``1 / (t_{c+p} - t_c)`` and ``1 / (t_{c+p+1} - t_{c+1})`` (knots only: cheap)."""
-    return _reciprocal(t[..., c + p] - t[..., c]), _reciprocal(t[..., c + p + 1] - t[..., c + 1])
+def _level(xe: Array, t: Array, lower: Array, p: int, axis: int) -> Array:
+    """One Cox-de Boor step: the degree ``p - 1`` values -> one fewer of degree ``p``."""
+    inv_left, inv_right = _inverse_spans(t, p, axis)
+    left = (xe - _slice(t, 0, -(p + 1), axis)) * inv_left
+    right = (_slice(t, p + 1, 0, axis) - xe) * inv_right
+    return left * _slice(lower, 0, -1, axis) + right * _slice(lower, 1, 0, axis)
 
 
-def _level(x: Array, t: Array, lower: list[Array], p: int) -> list[Array]:
-    """One Cox-de Boor step: the degree ``p - 1`` planes -> one fewer of degree ``p``."""
-    xe = _clipped(x, t)
-    out = []
-    for c in range(len(lower) - 1):
-        inv_left, inv_right = _spans(t, c, p)
-        left = (xe - t[..., c]) * inv_left
-        right = (t[..., c + p + 1] - xe) * inv_right
-        out.append(left * lower[c] + right * lower[c + 1])
-    return out
+def _derivative(t: Array, lower: Array, p: int, axis: int) -> Array:
+    """``d/dx B_{c,p} = p (B_{c,p-1} / (t_{c+p} - t_c) - B_{c+1,p-1} / (t_{c+p+1} - t_{c+1}))``."""
+    inv_left, inv_right = _inverse_spans(t, p, axis)
+    return p * (_slice(lower, 0, -1, axis) * inv_left - _slice(lower, 1, 0, axis) * inv_right)
 
 
-def _top_level(x: Array, t: Array, lower: list[Array], p: int) -> tuple[list[Array], list[Array]]:
-    """Degree ``p`` values and x-derivatives from the degree ``p - 1`` planes."""
-    deriv = []
-    for c in range(len(lower) - 1):
-        inv_left, inv_right = _spans(t, c, p)
-        deriv.append(p * (lower[c] * inv_left - lower[c + 1] * inv_right))
-    return _level(x, t, lower, p), deriv
-
-
-def _cox_de_boor(x: Array, t: Array, order: int) -> list[Array]:
-    xe = _clipped(x, t)
-    n_knots = t.shape[-1]
-    planes = [
-        ((xe >= t[..., c]) & (xe < t[..., c + 1])).astype(t.dtype) for c in range(n_knots - 1)
-    ]
+def _cox_de_boor(x: Array, t: Array, order: int, axis: int) -> Array:
+    xe, t = _layout(x, t, axis)
+    basis = (xe >= _slice(t, 0, -1, axis)) & (xe < _slice(t, 1, 0, axis))
+    basis = basis.astype(t.dtype)
     for p in range(1, order + 1):
-        planes = _level(x, t, planes, p)
-    return planes
+        basis = _level(xe, t, basis, p, axis)
+    return basis
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
 def _bspline(x: Array, t: Array, order: int, axis: int) -> Array:
-    return _stack(_cox_de_boor(x, t, order), axis)
+    return _cox_de_boor(x, t, order, axis)
 
 
 @functools.partial(_bspline.defjvp, symbolic_zeros=True)
 def _bspline_jvp(order, axis, primals, tangents):
-    """``d/dx B_{i,k} = k (B_{i,k-1} / (t_{i+k} - t_i) - B_{i+1,k-1} / (t_{i+k+1} - t_{i+1}))``.
-
-    Using the closed-form derivative (instead of differentiating the
-    recursion) keeps the backward pass a few ops long; the degree ``k - 1``
-    values come from ``_bspline`` itself, so higher derivatives recurse.
-    Tangents in the knots fall back to differentiating the recursion.
+    """The closed-form derivative (instead of differentiating the recursion)
+    keeps the backward pass a few ops long; the degree ``k - 1`` values come
+    from ``_bspline`` itself, so higher derivatives recurse. Tangents in the
+    knots fall back to differentiating the recursion.
     """
     x, t = primals
     dx, dt = tangents
     if not isinstance(dt, jax.custom_derivatives.SymbolicZero):
         dx = jnp.zeros_like(x) if isinstance(dx, jax.custom_derivatives.SymbolicZero) else dx
-        return jax.jvp(lambda x, t: _stack(_cox_de_boor(x, t, order), axis), (x, t), (dx, dt))
+        return jax.jvp(lambda x, t: _cox_de_boor(x, t, order, axis), (x, t), (dx, dt))
     if order == 0:
         out = _bspline(x, t, 0, axis)
         return out, jnp.zeros_like(out)
-    lower = _unstack(_bspline(x, t, order - 1, axis), axis)
-    value, deriv = _top_level(x, t, lower, order)
-    out = _stack(value, axis)
+    xe, tt = _layout(x, t, axis)
+    lower = _bspline(x, t, order - 1, axis)
+    out = _level(xe, tt, lower, order, axis)
     if isinstance(dx, jax.custom_derivatives.SymbolicZero):
         return out, jnp.zeros_like(out)
-    return out, _stack(deriv, axis) * jnp.expand_dims(dx, axis)
+    return out, _derivative(tt, lower, order, axis) * jnp.expand_dims(dx, axis)
 
 
 def uniform_knots(
