@@ -314,3 +314,40 @@ def test_each_process_feeds_its_own_slice_of_the_global_batch(processes):
         kf.train.process_slice(batch_fn(0), 0, 3)
     with pytest.raises(ValueError, match="process_index 2 is not in"):
         kf.train.process_slice(batch_fn(0), 2, 2)
+
+
+def test_grid_schedule_padding_keeps_the_function_and_its_gradients(x64):
+    """The schedule trains every grid inside the largest one: zero-padded, masked
+    coefficients and knots continued to the right must change nothing."""
+    from kanflow.recipes import grids
+
+    model = kf.models.KAN((2, 3, 1), grid_size=4, param_dtype=jnp.float64)
+    x = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (64, 2)))
+    y = jnp.sin(3 * x[:, :1]) * x[:, 1:]
+    variables = model.init(jax.random.key(0), x)
+    model, variables = kf.grid.update(model, variables, x)  # non-uniform knots, as in training
+    x = jnp.concatenate([x, jnp.array([[1.4, 1.3], [1.2, -1.5]])])  # beyond the grid, where
+    y = jnp.sin(3 * x[:, :1]) * x[:, 1:]  # the padded functions do not vanish: the mask must act
+    n_max = model.clone(grid_size=11).space.num_basis()
+    padded = grids._pad_basis(variables, n_max)
+    big = model.clone(grid_size=11)
+    assert padded["params"]["layer_0"]["coef"].shape == (2, n_max, 3)
+
+    plain = kf.train.supervised_loss(model)
+    masked = grids._masked(kf.train.supervised_loss(big))
+    state = lambda v: {k: w for k, w in v.items() if k != "params"}
+    rng = jax.random.key(1)
+    (l0, _), g0 = jax.value_and_grad(plain, has_aux=True)(
+        variables["params"], state(variables), {"x": x, "y": y}, rng
+    )
+    (l1, _), g1 = jax.value_and_grad(masked, has_aux=True)(
+        padded["params"], state(padded), {"x": x, "y": y}, rng
+    )
+    np.testing.assert_allclose(l1, l0, rtol=1e-12)
+    for layer in ("layer_0", "layer_1"):
+        n = variables["params"][layer]["coef"].shape[1]
+        np.testing.assert_allclose(g1[layer]["coef"][:, :n], g0[layer]["coef"], atol=1e-12)
+        np.testing.assert_array_equal(g1[layer]["coef"][:, n:], 0.0)  # the padding stays zero
+        np.testing.assert_allclose(g1[layer]["scale_base"], g0[layer]["scale_base"], atol=1e-12)
+    back = grids._unpad_basis(padded)
+    jax.tree.map(np.testing.assert_array_equal, back, variables)

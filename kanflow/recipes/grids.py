@@ -6,7 +6,13 @@ train ``steps_per_grid`` updates with a fresh optimiser state (L-BFGS by
 default). On the first grid, ``restarts`` initialisations are each trained
 ``restart_steps`` updates and the one with the lowest *training* loss goes on
 (small KANs under L-BFGS can settle in a poor basin from some seeds).
-Each phase compiles its step once; restarts reuse it.
+
+The whole schedule compiles one train step: every phase trains the model at
+the largest grid size, its knots extended to the right beyond the data and
+the extra coefficients held at zero by a mask (so the function, its gradients
+and the optimiser's path are those of the smaller grid; the extra basis
+functions vanish inside the grid and multiply zero outside it). Each phase's
+:class:`GridPhase` holds the model and variables at its own grid size.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import flax
 import jax
 import numpy as np
 import optax
@@ -59,11 +66,24 @@ def best_of_restarts(
         raise ValueError(f"need restarts >= 1 and steps >= 1, got {restarts}, {steps}")
     optimizer = optimizer or make_optimizer("lbfgs")
     loss_fn = supervised_loss(model)
-    step_fn = make_train_step(loss_fn, optimizer)
     init = jax.jit(model.init)
+    return _best_run(
+        lambda s: init(jax.random.key(s), data["x"][:1]),
+        loss_fn,
+        make_train_step(loss_fn, optimizer),
+        optimizer,
+        data,
+        restarts,
+        steps,
+        seed,
+    )
+
+
+def _best_run(init, loss_fn, step_fn, optimizer, data, restarts, steps, seed) -> Restart:
+    """:func:`best_of_restarts` for variables ``init(seed)`` and a given loss and step."""
     best = None
     for r in range(restarts):
-        variables = init(jax.random.key(seed + r), data["x"][:1])
+        variables = init(seed + r)
         res = fit(
             loss_fn,
             variables["params"],
@@ -136,46 +156,126 @@ def fit_grid_schedule(
         raise ValueError("grids must name at least one grid size")
     if restarts < 1 or not 0 < restart_steps <= steps_per_grid:
         raise ValueError("need restarts >= 1 and 0 < restart_steps <= steps_per_grid")
+    if not getattr(model, "space", None) or not model.space.spec.has_grid:
+        raise ValueError("fit_grid_schedule needs a KAN with an adaptive grid (basis='bspline')")
     make_opt = optimizer or (lambda: make_optimizer("lbfgs"))
     data = {"x": np.asarray(x), "y": np.asarray(y)}
     t0 = time.perf_counter()
     phases: list[GridPhase] = []
     model = model.clone(grid_size=grids[0])
+    # one compiled step for every phase: the model at the largest grid, masked
+    n_max = model.clone(grid_size=max(grids)).space.num_basis()
+    loss_fn = _masked(supervised_loss(model.clone(grid_size=max(grids))))
+    opt = make_opt()
+    step_fn = make_train_step(loss_fn, opt)
 
-    def train(model, variables, steps, step_fn=None, opt=None):
-        loss_fn = supervised_loss(model)
-        opt = opt or make_opt()
-        step_fn = step_fn or make_train_step(loss_fn, opt)
+    def train(variables, steps):
+        padded = _pad_basis(variables, n_max)
         res = fit(
             loss_fn,
-            variables["params"],
+            padded["params"],
             data,
             optimizer=opt,
             steps=steps,
-            model_state={k: v for k, v in variables.items() if k != "params"},
+            model_state={k: v for k, v in padded.items() if k != "params"},
             quiet=quiet,
             step_fn=step_fn,
             desc=f"G={model.grid_size}",
         )
-        return {**variables, "params": res.params}, res.history
+        return _unpad_basis({**padded, "params": res.params}), res.history
 
     # first grid: best of `restarts` short runs, judged on the training loss only
-    best = best_of_restarts(
-        model, data, restarts=restarts, steps=restart_steps, seed=seed, optimizer=make_opt()
+    init = jax.jit(model.init)
+    best = _best_run(
+        lambda s: _pad_basis(init(jax.random.key(s), data["x"][:1]), n_max),
+        loss_fn,
+        step_fn,
+        opt,
+        data,
+        restarts,
+        restart_steps,
+        seed,
     )
-    variables, hist = best.variables, best.history
+    variables, hist = _unpad_basis(best.variables), best.history
     if steps_per_grid > restart_steps:
-        rest = steps_per_grid - restart_steps
-        variables, more = train(model, variables, rest, best.step_fn, best.optimizer)
+        variables, more = train(variables, steps_per_grid - restart_steps)
         hist = {
             k: hist[k] + [v + (restart_steps if k == "step" else 0) for v in more[k]] for k in more
         }
     for i, g in enumerate(grids):
         if i:
             model, variables = kgrid.extend(model, variables, data["x"], g)
-            variables, hist = train(model, variables, steps_per_grid)
+            variables, hist = train(variables, steps_per_grid)
         phase = GridPhase(g, model, variables, hist, time.perf_counter() - t0, best.seed)
         phases.append(phase)
         if on_phase is not None:
             on_phase(phase)
     return phases
+
+
+_MASK = "coef_mask"  # the model-state collection holding each layer's basis mask [n_max]
+
+
+def _pad_basis(variables: dict, n_max: int) -> dict:
+    """B-spline KAN variables padded to ``n_max`` basis functions per edge.
+
+    Coefficients are zero-padded, knots continue to the right with the last
+    span (the original basis functions depend only on their own knots, so they
+    are unchanged), and ``variables[_MASK]`` marks the real functions.
+    """
+    params = flax.traverse_util.flatten_dict(flax.core.unfreeze(variables["params"]))
+    grid = flax.traverse_util.flatten_dict(flax.core.unfreeze(variables["grid"]))
+    mask = {}
+    for path, coef in list(params.items()):
+        if path[-1] != "coef":
+            continue
+        # on the host: small arrays, and no eager op to compile per grid size
+        coef = np.asarray(coef)
+        n, extra = coef.shape[1], n_max - coef.shape[1]
+        knots = np.asarray(grid[path[:-1] + ("knots",)])
+        span = knots[:, -1:] - knots[:, -2:-1]
+        steps = np.arange(1, extra + 1, dtype=knots.dtype)
+        grid[path[:-1] + ("knots",)] = np.concatenate([knots, knots[:, -1:] + span * steps], 1)
+        params[path] = np.pad(coef, ((0, 0), (0, extra), (0, 0)))
+        mask[path[:-1]] = (np.arange(n_max) < n).astype(coef.dtype)
+    unflat = flax.traverse_util.unflatten_dict
+    return {**variables, "params": unflat(params), "grid": unflat(grid), _MASK: unflat(mask)}
+
+
+def _unpad_basis(variables: dict) -> dict:
+    """The inverse of :func:`_pad_basis` (drops the padding and the mask)."""
+    params = flax.traverse_util.flatten_dict(flax.core.unfreeze(variables["params"]))
+    grid = flax.traverse_util.flatten_dict(flax.core.unfreeze(variables["grid"]))
+    mask = flax.traverse_util.flatten_dict(flax.core.unfreeze(variables[_MASK]))
+    for layer, m in mask.items():
+        n = int(np.sum(np.asarray(m)))
+        params[layer + ("coef",)] = np.asarray(params[layer + ("coef",)])[:, :n]
+        knots = np.asarray(grid[layer + ("knots",)])
+        grid[layer + ("knots",)] = knots[:, : knots.shape[1] - (m.shape[0] - n)]
+    unflat = flax.traverse_util.unflatten_dict
+    rest = {k: v for k, v in variables.items() if k not in ("params", "grid", _MASK)}
+    return {**rest, "params": unflat(params), "grid": unflat(grid)}
+
+
+def _masked(loss_fn: Callable) -> Callable:
+    """``loss_fn`` on padded variables: coefficients times the mask in ``model_state``."""
+
+    def split(params, model_state):
+        model_state = dict(model_state)
+        mask = flax.traverse_util.flatten_dict(flax.core.unfreeze(model_state.pop(_MASK)))
+        flat = flax.traverse_util.flatten_dict(flax.core.unfreeze(params))
+        for layer, m in mask.items():
+            flat[layer + ("coef",)] = flat[layer + ("coef",)] * m[None, :, None]
+        return flax.traverse_util.unflatten_dict(flat), model_state
+
+    def masked(params, model_state, batch, rng):
+        params, state = split(params, model_state)
+        loss, aux = loss_fn(params, state, batch, rng)
+        if "model_state" in aux:
+            aux = {**aux, "model_state": {**aux["model_state"], _MASK: model_state[_MASK]}}
+        return loss, aux
+
+    check = getattr(loss_fn, "check_batch", None)
+    if check is not None:
+        masked.check_batch = lambda params, state, batch: check(*split(params, state), batch)
+    return masked
