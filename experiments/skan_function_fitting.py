@@ -36,6 +36,7 @@ report counts on how many of ours it does.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import os
 from collections.abc import Sequence
@@ -115,6 +116,22 @@ def hidden_width(
     return max(1, round(budget / ((d + 1) * (SPACES[model].num_basis() + 2))))
 
 
+@functools.lru_cache(maxsize=4)
+def _compiled(name: str, d: int, h: int, cfg: Config):
+    """The model, its loss, optimiser, compiled step, init and apply: one per
+    shape, shared by every seed (and every target of the same input size)."""
+    if name == "mlp":
+        model = kf.models.MLP((d, h, h, 1))
+    else:
+        model = kf.models.KAN((d, h, 1), **SPACES[name].settings())
+    loss_fn = kf.train.supervised_loss(model)
+    opt = kf.train.make_optimizer(
+        "adam", kf.train.make_schedule(cfg.learning_rate, "cosine", steps=cfg.steps)
+    )
+    step_fn = kf.train.make_train_step(loss_fn, opt)
+    return model, loss_fn, opt, step_fn, jax.jit(model.init), jax.jit(model.apply)
+
+
 def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
     x, y = data["train_x"], data["train_y"]
     if name == "skan":
@@ -128,17 +145,11 @@ def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
             quiet=True,
         )
         return phases[-1].model, phases[-1].variables
-    if name == "mlp":
-        model = kf.models.MLP((d, h, h, 1))
-    else:
-        model = kf.models.KAN((d, h, 1), **SPACES[name].settings())
-    variables = jax.jit(model.init)(jax.random.key(seed), x[:1])
+    model, loss_fn, opt, step_fn, init, _ = _compiled(name, d, h, cfg)
+    variables = init(jax.random.key(seed), x[:1])
     state = {k: v for k, v in variables.items() if k != "params"}
-    opt = kf.train.make_optimizer(
-        "adam", kf.train.make_schedule(cfg.learning_rate, "cosine", steps=cfg.steps)
-    )
     res = kf.train.fit(
-        kf.train.supervised_loss(model),
+        loss_fn,
         variables["params"],
         {"x": x, "y": y},
         model_state=state,
@@ -146,6 +157,7 @@ def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
         steps=cfg.steps,
         seed=seed,
         quiet=True,
+        step_fn=step_fn,
     )
     return model, {"params": res.params, **state}
 
@@ -185,7 +197,8 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         d, h = widths(tname, name)
         data = kf.data.make_dataset(kf.data.get_target(tname), cfg.n_train, cfg.n_test, seed)
         model, variables = _train_one(name, d, h, data, cfg, seed)
-        pred = jax.jit(model.apply)(variables, data["test_x"])
+        apply = _compiled(name, d, h, cfg)[-1] if name != "skan" else jax.jit(model.apply)
+        pred = apply(variables, data["test_x"])
         return {
             "test_rmse": float(jnp.sqrt(jnp.mean((pred - data["test_y"]) ** 2))),
             "params": kf.count_params(variables["params"]),

@@ -8,6 +8,7 @@ classification), :func:`fit_sconvkan` for an S-ConvKAN
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax
@@ -19,6 +20,7 @@ from kanflow.models import skan as _skan
 from kanflow.recipes.classify import ClassifierResult, train_classifier
 from kanflow.train.loop import fit
 from kanflow.train.losses import supervised_loss
+from kanflow.train.step import make_train_step
 
 __all__ = ["SConvKANPhase", "SKANPhase", "fit_sconvkan", "fit_skan"]
 
@@ -81,9 +83,9 @@ def fit_skan(
     phases: list[SKANPhase] = []
 
     def train(stage: str, model, variables, n: int) -> dict:
-        opt = optax.adam(optax.cosine_decay_schedule(learning_rate, max(n, 1)))
+        loss_fn, opt, step_fn = _stage_step(model, loss, n, learning_rate)
         res = fit(
-            supervised_loss(model, loss),
+            loss_fn,
             variables["params"],
             data,
             optimizer=opt,
@@ -92,6 +94,7 @@ def fit_skan(
             seed=seed,
             quiet=quiet,
             desc=f"S-KAN {stage}",
+            step_fn=step_fn,
         )
         v = {"params": res.params}
         phases.append(SKANPhase(stage, model, v, res.history))
@@ -105,6 +108,15 @@ def fit_skan(
         model, variables = _skan.prune(model, variables, x, prune_threshold)
         train("pruned", model, variables, steps[2])
     return phases
+
+
+@functools.lru_cache(maxsize=16)
+def _stage_step(model: _skan.SKAN, loss: str, steps: int, learning_rate: float):
+    """``(loss_fn, optimizer, step)`` of one stage, cached: equal models (other
+    seeds, other targets of the same shape) share one compiled step."""
+    loss_fn = supervised_loss(model, loss)
+    opt = optax.adam(optax.cosine_decay_schedule(learning_rate, max(steps, 1)))
+    return loss_fn, opt, make_train_step(loss_fn, opt)
 
 
 @dataclasses.dataclass
