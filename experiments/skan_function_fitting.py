@@ -28,7 +28,11 @@ to come closest to ``P``, the actual counts are in the table):
 
 Every model gets the same number of Adam steps (cosine decay from
 ``learning_rate``; S-KAN splits them 1/2, 1/4, 1/4 over its stages), full
-batch, float32; test RMSE is mean ± std over ``seeds``. The paper claims
+batch, float32; test RMSE is mean ± std over ``seeds``. For every S-KAN run
+``metrics.json`` also records ``selection_entropy`` (the mixed stage's
+selection weights, normalised to 1 for uniform), ``rmse_before_selection``
+and ``rmse_after_selection`` (test RMSE of the mixed model and of the selected
+model before retraining) and ``chosen_per_node``. The paper claims
 S-KAN beats every single-basis KAN and the MLP on its seven targets; the
 report counts on how many of ours it does.
 """
@@ -132,6 +136,26 @@ def _compiled(name: str, d: int, h: int, cfg: Config):
     return model, loss_fn, opt, step_fn, jax.jit(model.init), jax.jit(model.apply)
 
 
+def _rmse(model, variables, data: dict) -> float:
+    pred = jax.jit(model.apply)(variables, data["test_x"])
+    return float(jnp.sqrt(jnp.mean((pred - data["test_y"]) ** 2)))
+
+
+def _selection_report(phases: list, data: dict) -> dict:
+    """How S-KAN's selection went: the mixed stage's normalised selection
+    entropy, and the test RMSE just before and just after selection (the
+    selected model with the mixed stage's parameters, before retraining)."""
+    mixed = phases[0]
+    if mixed.stage != "mixed":
+        return {}
+    selected = skan.select(mixed.model, mixed.variables)
+    return {
+        "selection_entropy": skan.selection_entropy(mixed.variables),
+        "rmse_before_selection": _rmse(mixed.model, mixed.variables, data),
+        "rmse_after_selection": _rmse(*selected, data),
+    }
+
+
 def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
     x, y = data["train_x"], data["train_y"]
     if name == "skan":
@@ -144,7 +168,7 @@ def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
             steps=(cfg.steps // 2, cfg.steps // 4, cfg.steps - cfg.steps // 2 - cfg.steps // 4),
             quiet=True,
         )
-        return phases[-1].model, phases[-1].variables
+        return phases[-1].model, phases[-1].variables, _selection_report(phases, data)
     model, loss_fn, opt, step_fn, init, _ = _compiled(name, d, h, cfg)
     variables = init(jax.random.key(seed), x[:1])
     state = {k: v for k, v in variables.items() if k != "params"}
@@ -159,7 +183,27 @@ def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
         quiet=True,
         step_fn=step_fn,
     )
-    return model, {"params": res.params, **state}
+    return model, {"params": res.params, **state}, {}
+
+
+SELECTION_KEYS = ("selection_entropy", "rmse_before_selection", "rmse_after_selection")
+
+
+def _selection_summary(results: dict) -> str:
+    """One sentence on the selection step, over every S-KAN run (empty without one)."""
+    runs = [rows.get("skan", {}) for rows in results.values()]
+    runs = [r for r in runs if "selection_entropy" in r]
+    if not runs:
+        return ""
+    entropy = np.mean([e for r in runs for e in r["selection_entropy"]])
+    after = [a for r in runs for a in r["rmse_after_selection"]]
+    before = [b for r in runs for b in r["rmse_before_selection"]]
+    ratios = np.asarray(after) / np.asarray(before)
+    return (
+        f" S-KAN's selection: mean normalised entropy of the mixed stage's selection weights "
+        f"{entropy:.2f} (1 = uniform); test RMSE just after / just before selection "
+        f"{min(ratios):.2g}-{max(ratios):.2g}x."
+    )
 
 
 def _plot(results: dict, chosen: dict, path: str) -> None:
@@ -196,13 +240,14 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         tname, name = key
         d, h = widths(tname, name)
         data = kf.data.make_dataset(kf.data.get_target(tname), cfg.n_train, cfg.n_test, seed)
-        model, variables = _train_one(name, d, h, data, cfg, seed)
+        model, variables, selection = _train_one(name, d, h, data, cfg, seed)
         apply = _compiled(name, d, h, cfg)[-1] if name != "skan" else jax.jit(model.apply)
         pred = apply(variables, data["test_x"])
         return {
             "test_rmse": float(jnp.sqrt(jnp.mean((pred - data["test_y"]) ** 2))),
             "params": kf.count_params(variables["params"]),
             "chosen": skan.chosen_spaces(model) if name == "skan" else None,
+            **selection,
         }
 
     keys = list(itertools.product(cfg.targets, cfg.models))
@@ -229,6 +274,10 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         if name == "skan":
             labels = [lab for r in rs for layer in r["chosen"] for lab in layer]
             chosen.setdefault(tname, []).extend(labels)
+            results[tname][name]["chosen_per_node"] = [r["chosen"] for r in rs]
+            for k in SELECTION_KEYS:
+                if k in rs[0]:
+                    results[tname][name][k] = [r[k] for r in rs]
     _plot(results, chosen, os.path.join(out_dir, "skan_fitting.png"))
     wins = beats_mlp = 0
     for rows in results.values():
@@ -249,6 +298,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         f"S-KAN beats every single-basis KAN on {wins} of {len(results)} targets and the MLP "
         f"on {beats_mlp} of {len(results)}."
     )
+    summary += _selection_summary(results)
     table = (
         f"## S-KAN function fitting ({cfg.steps} Adam steps, seeds {list(cfg.seeds)}, "
         f"{cfg.n_train} train / {cfg.n_test} test points)\n\n"

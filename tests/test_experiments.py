@@ -218,8 +218,16 @@ def test_run_skan_function_fitting_writes_results(tmp_path):
     rows = metrics["results"]["xy"]
     assert rows["kan_bspline"]["params"] == 5 * 3 * (8 + 2)  # the reference budget
     assert len(rows["skan"]["test_rmse"]) == 1
+    assert 0.0 <= rows["skan"]["selection_entropy"][0] <= 1.0 + 1e-5
+    assert rows["skan"]["rmse_before_selection"][0] > 0
+    assert rows["skan"]["rmse_after_selection"][0] > 0
+    hidden = rows["skan"]["hidden"]
+    chosen = rows["skan"]["chosen_per_node"][0]  # per layer, after pruning
+    assert 1 <= len(chosen[0]) <= hidden and len(chosen[1]) == 1
     assert len(metrics["chosen_spaces"]["xy"]) > 0
-    assert "S-KAN beats every single-basis KAN on" in (out / "table.md").read_text()
+    table = (out / "table.md").read_text()
+    assert "S-KAN beats every single-basis KAN on" in table
+    assert "mean normalised entropy" in table
     assert (out / "skan_fitting.png").stat().st_size > 0
 
 

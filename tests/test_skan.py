@@ -161,3 +161,23 @@ def test_skan_errors():
         kf.layers.SKANLayer(2, spaces=POOL, selection=(0, 5))
     with pytest.raises(ValueError, match="not selected its spaces"):
         skan.chosen_spaces(kf.models.SKAN((2, 2, 1)))
+
+
+def test_selection_entropy_against_numpy():
+    rng = np.random.default_rng(0)
+    logits = {
+        "layer_0": {"select_logits": rng.normal(size=(4, 3)) * 3},
+        "layer_1": {"select_logits": rng.normal(size=(4, 2)), "coef_0": np.zeros(1)},
+    }
+    ref = []
+    for p in logits.values():
+        w = scipy.special.softmax(p["select_logits"], axis=0)
+        ref.extend(-(w * np.log(w)).sum(0) / np.log(4))
+    got = skan.selection_entropy({"params": logits})
+    np.testing.assert_allclose(got, np.mean(ref), rtol=1e-5)
+    uniform = {"params": {"l": {"select_logits": np.zeros((12, 5))}}}
+    np.testing.assert_allclose(skan.selection_entropy(uniform), 1.0, rtol=1e-6)
+    decided = {"params": {"l": {"select_logits": np.eye(12)[:, :5] * 200}}}
+    assert skan.selection_entropy(decided) < 1e-6
+    with pytest.raises(ValueError, match="mixing"):
+        skan.selection_entropy({"params": {"l": {"coef_0": np.zeros(1)}}})

@@ -8,10 +8,12 @@ whole schedule.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 from jax import Array
 
@@ -27,7 +29,7 @@ from kanflow.layers.skan import (
     select_spaces,
 )
 
-__all__ = ["SKAN", "chosen_spaces", "prune", "select"]
+__all__ = ["SKAN", "chosen_spaces", "prune", "select", "selection_entropy"]
 
 
 class SKAN(EdgeParametrisation):
@@ -74,6 +76,25 @@ def select(model: SKAN, variables: dict[str, Any]) -> tuple[SKAN, dict[str, Any]
         params[f"layer_{l}"] = p
         sels.append(layer.selection)
     return model.clone(selections=tuple(sels)), {"params": params}
+
+
+def selection_entropy(variables: dict[str, Any]) -> float:
+    """How undecided a mixing S-KAN's nodes are, from 0 to 1.
+
+    The mean over every node of every layer of the entropy of its selection
+    weights ``softmax(select_logits[:, j])``, divided by ``log(pool size)``:
+    1 when a node weighs all spaces equally, 0 when it puts all weight on one.
+    """
+    params = variables["params"]
+    logits = [p["select_logits"] for p in params.values() if "select_logits" in p]
+    if not logits:
+        raise ValueError("selection_entropy needs a mixing S-KAN's variables (select_logits)")
+    per_node = []
+    for z in logits:  # [S, out]
+        w = jax.nn.softmax(z, axis=0)
+        norm = math.log(z.shape[0]) if z.shape[0] > 1 else 1.0  # one space: entropy 0
+        per_node.append(jnp.sum(jax.scipy.special.entr(w), axis=0) / norm)
+    return float(jnp.mean(jnp.concatenate(per_node)))
 
 
 def chosen_spaces(model: SKAN) -> list[list[str]]:
