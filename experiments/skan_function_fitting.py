@@ -70,6 +70,8 @@ class Config:
       models: names from ``ALL_MODELS``.
       skan_spaces: S-KAN's pool (registry names, each with its pool settings from
         ``kanflow.layers.DEFAULT_SPACES``).
+      skan_selection_lr_scale: S-KAN's selection-logit learning rate as a multiple
+        of ``learning_rate`` (``kanflow.recipes.fit_skan``).
       reference_hidden: hidden width of the B-spline KAN that sets the budget.
       steps: Adam steps per model.
       learning_rate: initial Adam learning rate (cosine decay).
@@ -80,6 +82,7 @@ class Config:
     targets: tuple[str, ...] = tuple(kf.data.TARGETS)
     models: tuple[str, ...] = ALL_MODELS
     skan_spaces: tuple[str, ...] = tuple(s.basis for s in kf.layers.DEFAULT_SPACES)
+    skan_selection_lr_scale: float = 1.0
     reference_hidden: int = 5
     steps: int = 2000
     learning_rate: float = 1e-2
@@ -164,6 +167,7 @@ def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
             x,
             y,
             learning_rate=cfg.learning_rate,
+            selection_lr_scale=cfg.skan_selection_lr_scale,
             seed=seed,
             steps=(cfg.steps // 2, cfg.steps // 4, cfg.steps - cfg.steps // 2 - cfg.steps // 4),
             quiet=True,

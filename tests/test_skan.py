@@ -181,3 +181,23 @@ def test_selection_entropy_against_numpy():
     assert skan.selection_entropy(decided) < 1e-6
     with pytest.raises(ValueError, match="mixing"):
         skan.selection_entropy({"params": {"l": {"coef_0": np.zeros(1)}}})
+
+
+def test_fit_skan_selection_lr_scale_speeds_up_only_the_logits():
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.uniform(-1, 1, (64, 2)), jnp.float32)
+    y = jnp.sin(2 * x[:, :1]) + x[:, 1:] ** 2
+    model = kf.models.SKAN((2, 3, 1), spaces=("bspline", "chebyshev"))
+    first = {}
+    for scale in (1.0, 10.0):
+        phases = kf.recipes.fit_skan(
+            model, x, y, steps=(1, 1, 0), learning_rate=1e-3, selection_lr_scale=scale, quiet=True
+        )
+        first[scale] = phases[0].variables["params"]["layer_0"]
+    # Adam's first step moves every parameter by about its learning rate: the logits
+    # (zero at init) by 10x as much, the coefficients alike in both runs
+    move = {s: np.abs(np.asarray(p["select_logits"])).max() for s, p in first.items()}
+    np.testing.assert_allclose(move[10.0] / move[1.0], 10.0, rtol=1e-3)
+    np.testing.assert_allclose(first[10.0]["coef_0"], first[1.0]["coef_0"], rtol=1e-6)
+    with pytest.raises(ValueError, match="selection_lr_scale"):
+        kf.recipes.fit_skan(model, x, y, steps=(1, 1, 0), selection_lr_scale=0.0)

@@ -49,6 +49,7 @@ def fit_skan(
     *,
     steps: tuple[int, int, int] = (1000, 500, 500),
     learning_rate: float = 1e-2,
+    selection_lr_scale: float = 1.0,
     batch_size: int | None = None,
     prune_threshold: float = 1e-2,
     loss: str = "mse",
@@ -70,6 +71,10 @@ def fit_skan(
       model: a mixing :class:`kanflow.models.SKAN`.
       x, y: training data ``[n, in]``, ``[n, out]`` (or integer labels with
         ``loss="cross_entropy"``).
+      selection_lr_scale: the selection logits' learning rate as a multiple of
+        ``learning_rate`` (their own Adam; 1 trains them like every other
+        parameter). Larger values let the mixed stage decide between spaces
+        before selection (see ``kanflow.models.skan.selection_entropy``).
 
     Returns:
       the phases in order; the last one is the final model.
@@ -78,12 +83,14 @@ def fit_skan(
         raise ValueError("fit_skan starts from a mixing model (selections=None)")
     if len(steps) != 3 or any(not isinstance(s, int) or s < 0 for s in steps):
         raise ValueError(f"steps must be three ints >= 0 (mixed, selective, pruned), got {steps}")
+    if not selection_lr_scale > 0:
+        raise ValueError(f"selection_lr_scale must be > 0, got {selection_lr_scale}")
     data = {"x": x, "y": y}
     variables = jax.jit(model.init)(jax.random.key(seed), x[:1])
     phases: list[SKANPhase] = []
 
     def train(stage: str, model, variables, n: int) -> dict:
-        loss_fn, opt, step_fn = _stage_step(model, loss, n, learning_rate)
+        loss_fn, opt, step_fn = _stage_step(model, loss, n, learning_rate, selection_lr_scale)
         res = fit(
             loss_fn,
             variables["params"],
@@ -111,11 +118,27 @@ def fit_skan(
 
 
 @functools.lru_cache(maxsize=16)
-def _stage_step(model: _skan.SKAN, loss: str, steps: int, learning_rate: float):
+def _stage_step(
+    model: _skan.SKAN, loss: str, steps: int, learning_rate: float, selection_lr_scale: float
+):
     """``(loss_fn, optimizer, step)`` of one stage, cached: equal models (other
     seeds, other targets of the same shape) share one compiled step."""
     loss_fn = supervised_loss(model, loss)
-    opt = optax.adam(optax.cosine_decay_schedule(learning_rate, max(steps, 1)))
+
+    def adam(lr: float) -> optax.GradientTransformation:
+        return optax.adam(optax.cosine_decay_schedule(lr, max(steps, 1)))
+
+    opt = adam(learning_rate)
+    if selection_lr_scale != 1.0:
+
+        def label(path, _) -> str:
+            name = getattr(path[-1], "key", None) if path else None
+            return "selection" if name == "select_logits" else "rest"
+
+        labels = lambda params: jax.tree_util.tree_map_with_path(label, params)
+        opt = optax.multi_transform(
+            {"selection": adam(learning_rate * selection_lr_scale), "rest": opt}, labels
+        )
     return loss_fn, opt, make_train_step(loss_fn, opt)
 
 
