@@ -49,8 +49,8 @@ def matmul_case(b: int, rows: int, out: int, key) -> tuple:
     return fwd_bwd, (w, feats)
 
 
-def kan_case(layer: kf.layers.KANLayer, x, key, knots=None) -> tuple:
-    """The layer's fwd+bwd; its knots are an argument, as in training (a constant
+def kan_case(layer, x, key, knots=None) -> tuple:
+    """A layer's fwd+bwd; its knots are an argument, as in training (a constant
     grid would let XLA fold the knot arithmetic: about 10 % faster, not real)."""
     variables = jax.jit(layer.init)(key, x)
     if knots is not None:

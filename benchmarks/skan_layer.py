@@ -28,6 +28,7 @@ import jax.numpy as jnp
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _timing import compile_once, interleaved  # noqa: E402
+from kan_layer import kan_case  # noqa: E402
 
 import kanflow as kf  # noqa: E402
 
@@ -52,16 +53,10 @@ def main(argv=None) -> None:
     }
     candidates, memory, params = {}, {}, {}
     for name, layer in layers.items():
-        variables = jax.jit(layer.init)(jax.random.key(1), x)
-        rest = {k: v for k, v in variables.items() if k != "params"}
-
-        def fwd_bwd(params, x, layer=layer, rest=rest):
-            loss = lambda p, x: layer.apply({"params": p, **rest}, x).sum()
-            return jax.grad(loss, argnums=(0, 1))(params, x)
-
-        compiled, memory[name] = compile_once(fwd_bwd, variables["params"], x)
-        candidates[name] = (compiled, (variables["params"], x))
-        params[name] = kf.count_params(variables["params"])
+        fwd_bwd, args = kan_case(layer, x, jax.random.key(1))  # knots as an argument
+        compiled, memory[name] = compile_once(fwd_bwd, *args)
+        candidates[name] = (compiled, args)
+        params[name] = kf.count_params(args[0])
     times = interleaved(candidates, rounds=a.rounds)
     base = next(iter(layers))
     print(f"batch {a.batch}, {a.width} -> {a.width}, {jax.devices()[0].platform}")

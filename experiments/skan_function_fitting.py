@@ -139,8 +139,9 @@ def _compiled(name: str, d: int, h: int, cfg: Config):
     return model, loss_fn, opt, step_fn, jax.jit(model.init), jax.jit(model.apply)
 
 
-def _rmse(model, variables, data: dict) -> float:
-    pred = jax.jit(model.apply)(variables, data["test_x"])
+def _rmse(apply, variables, data: dict) -> float:
+    """Test RMSE of ``apply(variables, test_x)``."""
+    pred = apply(variables, data["test_x"])
     return float(jnp.sqrt(jnp.mean((pred - data["test_y"]) ** 2)))
 
 
@@ -154,8 +155,8 @@ def _selection_report(phases: list, data: dict) -> dict:
     selected = skan.select(mixed.model, mixed.variables)
     return {
         "selection_entropy": skan.selection_entropy(mixed.variables),
-        "rmse_before_selection": _rmse(mixed.model, mixed.variables, data),
-        "rmse_after_selection": _rmse(*selected, data),
+        "rmse_before_selection": _rmse(jax.jit(mixed.model.apply), mixed.variables, data),
+        "rmse_after_selection": _rmse(jax.jit(selected[0].apply), selected[1], data),
     }
 
 
@@ -246,9 +247,8 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         data = kf.data.make_dataset(kf.data.get_target(tname), cfg.n_train, cfg.n_test, seed)
         model, variables, selection = _train_one(name, d, h, data, cfg, seed)
         apply = _compiled(name, d, h, cfg)[-1] if name != "skan" else jax.jit(model.apply)
-        pred = apply(variables, data["test_x"])
         return {
-            "test_rmse": float(jnp.sqrt(jnp.mean((pred - data["test_y"]) ** 2))),
+            "test_rmse": _rmse(apply, variables, data),
             "params": kf.count_params(variables["params"]),
             "chosen": skan.chosen_spaces(model) if name == "skan" else None,
             **selection,

@@ -3,9 +3,9 @@
 Each level of the recursion is a few whole-array ops on slices along the
 basis axis; placing that axis before the points' last axis (``axis=-2``, the
 layout KAN layers use) keeps every slice a run of contiguous planes, which XLA
-fuses into fast loops, and keeps the compiled graph small for any grid size. Repeated knots are
-allowed: a zero-length span contributes nothing (the usual ``0 / 0 := 0``
-convention), and gradients stay finite there. Derivatives in ``x`` use the
+fuses into fast loops, and keeps the compiled graph small for any grid size.
+Repeated knots are allowed: a zero-length span contributes nothing (the usual
+``0 / 0 := 0`` convention), and gradients stay finite there. Derivatives in ``x`` use the
 closed form ``B' = k (B_{k-1} / span - ...)`` through a ``custom_jvp`` (exact,
 any order, cheap to compile and run).
 """
@@ -75,13 +75,7 @@ def bspline_value_and_derivative(
     lower orders), so second derivatives through a KAN layer stay exact.
     """
     x, t = _check(x, knots, order)
-    axis = _stack_axis(axis, x.ndim)
-    if order == 0:
-        value = _bspline(x, t, 0, axis)
-        return value, jnp.zeros_like(value)
-    xe, tt = _layout(x, t, axis)
-    lower = _bspline(x, t, order - 1, axis)
-    return _level(xe, tt, lower, order, axis), _derivative(tt, lower, order, axis)
+    return _value_and_derivative(x, t, order, _stack_axis(axis, x.ndim))
 
 
 def _check(x: ArrayLike, knots: ArrayLike, order: int) -> tuple[Array, Array]:
@@ -130,18 +124,26 @@ def _inverse_spans(t: Array, p: int, axis: int) -> tuple[Array, Array]:
     return _reciprocal(left), _reciprocal(right)
 
 
-def _level(xe: Array, t: Array, lower: Array, p: int, axis: int) -> Array:
+def _level(xe: Array, t: Array, lower: Array, p: int, axis: int, spans=None) -> Array:
     """One Cox-de Boor step: the degree ``p - 1`` values -> one fewer of degree ``p``."""
-    inv_left, inv_right = _inverse_spans(t, p, axis)
+    inv_left, inv_right = spans or _inverse_spans(t, p, axis)
     left = (xe - _slice(t, 0, -(p + 1), axis)) * inv_left
     right = (_slice(t, p + 1, 0, axis) - xe) * inv_right
     return left * _slice(lower, 0, -1, axis) + right * _slice(lower, 1, 0, axis)
 
 
-def _derivative(t: Array, lower: Array, p: int, axis: int) -> Array:
-    """``d/dx B_{c,p} = p (B_{c,p-1} / (t_{c+p} - t_c) - B_{c+1,p-1} / (t_{c+p+1} - t_{c+1}))``."""
-    inv_left, inv_right = _inverse_spans(t, p, axis)
-    return p * (_slice(lower, 0, -1, axis) * inv_left - _slice(lower, 1, 0, axis) * inv_right)
+def _value_and_derivative(x: Array, t: Array, order: int, axis: int) -> tuple[Array, Array]:
+    """Degree ``order`` values and ``d/dx B_{c,p} = p (B_{c,p-1} / (t_{c+p} - t_c) -
+    B_{c+1,p-1} / (t_{c+p+1} - t_{c+1}))``, both from the degree ``p - 1`` values
+    of ``_bspline`` itself (so higher derivatives recurse through the lower orders)."""
+    if order == 0:
+        value = _bspline(x, t, 0, axis)
+        return value, jnp.zeros_like(value)
+    xe, tt = _layout(x, t, axis)
+    lower = _bspline(x, t, order - 1, axis)
+    inv_left, inv_right = spans = _inverse_spans(tt, order, axis)
+    deriv = _slice(lower, 0, -1, axis) * inv_left - _slice(lower, 1, 0, axis) * inv_right
+    return _level(xe, tt, lower, order, axis, spans), order * deriv
 
 
 def _cox_de_boor(x: Array, t: Array, order: int, axis: int) -> Array:
@@ -161,24 +163,18 @@ def _bspline(x: Array, t: Array, order: int, axis: int) -> Array:
 @functools.partial(_bspline.defjvp, symbolic_zeros=True)
 def _bspline_jvp(order, axis, primals, tangents):
     """The closed-form derivative (instead of differentiating the recursion)
-    keeps the backward pass a few ops long; the degree ``k - 1`` values come
-    from ``_bspline`` itself, so higher derivatives recurse. Tangents in the
-    knots fall back to differentiating the recursion.
+    keeps the backward pass a few ops long (:func:`_value_and_derivative`).
+    Tangents in the knots fall back to differentiating the recursion.
     """
     x, t = primals
     dx, dt = tangents
     if not isinstance(dt, jax.custom_derivatives.SymbolicZero):
         dx = jnp.zeros_like(x) if isinstance(dx, jax.custom_derivatives.SymbolicZero) else dx
         return jax.jvp(lambda x, t: _cox_de_boor(x, t, order, axis), (x, t), (dx, dt))
-    if order == 0:
-        out = _bspline(x, t, 0, axis)
-        return out, jnp.zeros_like(out)
-    xe, tt = _layout(x, t, axis)
-    lower = _bspline(x, t, order - 1, axis)
-    out = _level(xe, tt, lower, order, axis)
+    out, deriv = _value_and_derivative(x, t, order, axis)
     if isinstance(dx, jax.custom_derivatives.SymbolicZero):
         return out, jnp.zeros_like(out)
-    return out, _derivative(tt, lower, order, axis) * jnp.expand_dims(dx, axis)
+    return out, deriv * jnp.expand_dims(dx, axis)
 
 
 def uniform_knots(

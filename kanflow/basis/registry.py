@@ -145,13 +145,12 @@ def edge_features(
 def _plain_features(spec, g, k, r, base, x, grid):
     """The features by direct evaluation (the reference the rule must agree with)."""
     value = jnp.swapaxes(spec.evaluate(x, grid, g, k, r), -1, -2)
-    return _with_base(value, base, x)
+    return value if base is None else _append_plane(value, base(x))
 
 
-def _with_base(value: Array, base, x: Array) -> Array:
-    if base is None:
-        return value
-    return jnp.concatenate([value, base(x)[..., None, :].astype(value.dtype)], axis=-2)
+def _append_plane(planes: Array, plane: Array) -> Array:
+    """``[..., n, in]`` and ``[..., in]`` -> ``[..., n + 1, in]``."""
+    return jnp.concatenate([planes, plane[..., None, :].astype(planes.dtype)], axis=-2)
 
 
 def _value_and_derivative(spec, g, k, r, base, x, grid):
@@ -162,8 +161,7 @@ def _value_and_derivative(spec, g, k, r, base, x, grid):
         value, deriv = jax.jvp(plain, (x,), (jnp.ones_like(x),))
     if base is not None:
         b, db = jax.jvp(base, (x,), (jnp.ones_like(x),))
-        value = jnp.concatenate([value, b[..., None, :].astype(value.dtype)], axis=-2)
-        deriv = jnp.concatenate([deriv, db[..., None, :].astype(deriv.dtype)], axis=-2)
+        value, deriv = _append_plane(value, b), _append_plane(deriv, db)
     return value, deriv
 
 

@@ -179,6 +179,16 @@ class EdgeParametrisation(nn.Module, kw_only=True):
 
         return self.param("scale_base", init_scale_base, (n_in, n_out), pd)
 
+    @staticmethod
+    def _contract(feats: Array, weight: Array, per_edge: bool) -> Array:
+        """Basis-major features ``[..., n, in]`` against ``weight [in, n, out]``:
+        ``[..., out]`` as one matmul, or per edge ``[..., in, out]``."""
+        if per_edge:
+            return jnp.einsum("...ci,ico->...io", feats, weight)
+        w = jnp.swapaxes(weight, 0, 1)  # [n, in, out], as feats
+        rows = w.shape[0] * w.shape[1]
+        return feats.reshape(*feats.shape[:-2], rows) @ w.reshape(rows, w.shape[-1])
+
     def _add_bias(self, y: Array, n_in: int, n_out: int, per_edge: bool) -> Array:
         """``y + bias`` (``bias / in`` per edge: the edges sum to the layer output)."""
         if not self.use_bias:

@@ -92,13 +92,11 @@ class KANLayer(KANConfig):
         weight = coef * scale_sp[:, None, :]  # [in, n, out]
         if per_edge:
             feats = space.edge_features(x.astype(basis_dtype), grid).astype(dtype)  # [..., n, in]
-            y = jnp.einsum("...ci,ico->...io", feats, weight.astype(dtype))
+            y = self._contract(feats, weight.astype(dtype), per_edge)
             return self._add_base_and_bias(y, x.astype(dtype), self.features, per_edge)
         base = self.base_activation
         if base is not None:  # the base branch is plane n: one matmul for the layer
             weight = jnp.concatenate([weight, self._base_scale(n_in, self.features)[:, None]], 1)
         feats = space.edge_features(x.astype(basis_dtype), grid, base).astype(dtype)
-        weight = jnp.swapaxes(weight, 0, 1).astype(dtype)  # [n (+1), in, out], as feats
-        rows = weight.shape[0] * n_in
-        y = feats.reshape(*x.shape[:-1], rows) @ weight.reshape(rows, self.features)
+        y = self._contract(feats, weight.astype(dtype), per_edge)
         return self._add_bias(y, n_in, self.features, per_edge)

@@ -140,34 +140,26 @@ class SKANLayer(EdgeParametrisation):
         pool = self.pool
         scale_sp = self._spline_scale(n_in, out)
 
-        def combine(feats: list[Array], weights: list[Array]) -> Array:
-            """``sum_s feats_s [..., n_s, in] . weights_s [in, n_s, o]``, a matmul per space."""
-            y = 0.0
-            for f, w in zip(feats, weights, strict=True):
-                f, w = f.astype(dtype), jnp.swapaxes(w, 0, 1).astype(dtype)  # [n, in, o]
-                if per_edge:
-                    y = y + jnp.einsum("...ci,cio->...io", f, w)
-                else:
-                    y = y + f.reshape(*f.shape[:-2], -1) @ w.reshape(-1, w.shape[-1])
-            return y
+        def space_term(space: Space, weight: Array) -> Array:
+            """One space's edges, ``weight [in, n, o]``: a matmul against its basis-major
+            features (:func:`kanflow.basis.edge_features`, the fast derivative rule)."""
+            feats = space.edge_features(xb).astype(dtype)
+            return self._contract(feats, weight.astype(dtype), per_edge)
 
-        # basis-major features with the fast derivative rule (kanflow.basis.edge_features)
         if self.selection is None:
             logits = self.param(
                 "select_logits", nn.initializers.zeros_init(), (len(pool), out), self.param_dtype
             )
             w = jax.nn.softmax(logits, axis=0)  # [S, out]
-            feats, weights = [], []
+            y = 0.0
             for s, space in enumerate(pool):
                 c = self._coefficients(f"coef_{s}", n_in, space.num_basis(), out)
-                feats.append(space.edge_features(xb))
-                weights.append(c * (w[s] * scale_sp)[:, None])
-            y = combine(feats, weights)
+                y = y + space_term(space, c * (w[s] * scale_sp)[:, None])
         else:
             parts, order = [], []
             for s, nodes in self.groups().items():
                 c = self._coefficients(f"coef_{s}", n_in, pool[s].num_basis(), len(nodes))
-                parts.append(combine([pool[s].edge_features(xb)], [c * scale_sp[:, None, nodes]]))
+                parts.append(space_term(pool[s], c * scale_sp[:, None, nodes]))
                 order.extend(nodes.tolist())
             y = jnp.concatenate(parts, axis=-1)[..., np.argsort(order)]
         return self._add_base_and_bias(y, x, out, per_edge)

@@ -164,8 +164,9 @@ def fit_grid_schedule(
     phases: list[GridPhase] = []
     model = model.clone(grid_size=grids[0])
     # one compiled step for every phase: the model at the largest grid, masked
-    n_max = model.clone(grid_size=max(grids)).space.num_basis()
-    loss_fn = _masked(supervised_loss(model.clone(grid_size=max(grids))))
+    largest = model.clone(grid_size=max(grids))
+    n_max = largest.space.num_basis()
+    loss_fn = _masked(supervised_loss(largest))
     opt = make_opt()
     step_fn = make_train_step(loss_fn, opt)
 
