@@ -197,11 +197,15 @@ class EdgeParametrisation(nn.Module, kw_only=True):
         bias = bias.astype(y.dtype)
         return y + (bias / n_in if per_edge else bias)
 
-    def _add_base_and_bias(self, y: Array, x: Array, n_out: int, per_edge: bool) -> Array:
-        """``y + b(x) @ scale_base (+ bias)``; per edge ``[..., in, out]`` when ``per_edge``."""
+    def _add_base_and_bias(
+        self, y: Array, x: Array, n_out: int, per_edge: bool, mask: Array | None = None
+    ) -> Array:
+        """``y + b(x) @ scale_base (+ bias)``; per edge ``[..., in, out]`` when ``per_edge``.
+        ``mask [in, out]`` multiplies ``scale_base`` (masked edges have no base branch)."""
         n_in = x.shape[-1]
         if self.base_activation is not None:
-            scale_base = self._base_scale(n_in, n_out).astype(y.dtype)
+            scale_base = self._base_scale(n_in, n_out)
+            scale_base = (scale_base if mask is None else scale_base * mask).astype(y.dtype)
             b = self.base_activation(x)
             y = y + (b[..., None] * scale_base if per_edge else b @ scale_base)
         return self._add_bias(y, n_in, n_out, per_edge)

@@ -59,9 +59,15 @@ class KANLayer(KANConfig):
         return self.space.num_basis()
 
     @nn.compact
-    def __call__(self, x: Array, per_edge: bool = False) -> Array:
+    def __call__(self, x: Array, per_edge: bool = False, edge_mask: Array | None = None) -> Array:
         """``[..., in] -> [..., features]``; with ``per_edge`` the edge values
-        ``phi_ij(x_i)`` unsummed, ``[..., in, features]`` (for plots and analysis)."""
+        ``phi_ij(x_i)`` unsummed, ``[..., in, features]`` (for plots and analysis).
+
+        Edges can be switched off (pruned, or replaced by a formula) by a mask
+        ``[in, features]`` of 0/1: the variable ``"mask"/"edges"`` when the
+        variables hold one (:func:`kanflow.models.kan.prune` writes it), times
+        ``edge_mask`` when given. A masked edge contributes nothing (its share
+        ``bias / in`` of the bias stays)."""
         x = jnp.asarray(x)  # lists and NumPy arrays too
         if x.ndim < 1:
             raise ValueError(f"KANLayer expects inputs [..., in], got a scalar of shape {x.shape}")
@@ -89,14 +95,40 @@ class KANLayer(KANConfig):
 
         basis_dtype, dtype = self.compute_dtypes(x)
         grid = None if grid is None else grid.astype(basis_dtype)
+        mask = self._mask(n_in, edge_mask)
         weight = coef * scale_sp[:, None, :]  # [in, n, out]
+        if mask is not None:
+            weight = weight * mask[:, None, :]
         if per_edge:
             feats = space.edge_features(x.astype(basis_dtype), grid).astype(dtype)  # [..., n, in]
             y = self._contract(feats, weight.astype(dtype), per_edge)
-            return self._add_base_and_bias(y, x.astype(dtype), self.features, per_edge)
+            return self._add_base_and_bias(y, x.astype(dtype), self.features, per_edge, mask)
         base = self.base_activation
         if base is not None:  # the base branch is plane n: one matmul for the layer
-            weight = jnp.concatenate([weight, self._base_scale(n_in, self.features)[:, None]], 1)
+            scale_base = self._base_scale(n_in, self.features)
+            scale_base = scale_base if mask is None else scale_base * mask
+            weight = jnp.concatenate([weight, scale_base[:, None]], 1)
         feats = space.edge_features(x.astype(basis_dtype), grid, base).astype(dtype)
         y = self._contract(feats, weight.astype(dtype), per_edge)
         return self._add_bias(y, n_in, self.features, per_edge)
+
+    def _mask(self, n_in: int, edge_mask: Array | None) -> Array | None:
+        """The edge mask ``[in, features]`` (stored times given), or ``None``."""
+        shape = (n_in, self.features)
+        mask = None
+        if self.has_variable("mask", "edges"):
+            mask = jnp.asarray(self.get_variable("mask", "edges"))
+            if mask.shape != shape:
+                raise ValueError(
+                    f"KANLayer {self.name!r}: variables['mask']['edges'] must be [in, out] = "
+                    f"{list(shape)}, got {list(mask.shape)}"
+                )
+        if edge_mask is not None:
+            edge_mask = jnp.asarray(edge_mask)
+            if edge_mask.shape != shape:
+                raise ValueError(
+                    f"KANLayer {self.name!r}: edge_mask must be [in, out] = {list(shape)}, "
+                    f"got {list(edge_mask.shape)}"
+                )
+            mask = edge_mask if mask is None else mask * edge_mask
+        return None if mask is None else mask.astype(self.param_dtype)

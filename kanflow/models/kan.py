@@ -6,11 +6,14 @@ from collections.abc import Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 
 from kanflow.checks import as_widths
+from kanflow.layers.capture import map_layers
 from kanflow.layers.config import KANConfig
 from kanflow.layers.kan import KANLayer
+from kanflow.layers.pruning import live_nodes
 
 
 class KAN(KANConfig):
@@ -55,3 +58,169 @@ class KAN(KANConfig):
         ``{c: variables[c][f"layer_{l}"] for c in variables}``.
         """
         return KANLayer(self.widths[l + 1], **self.kan_settings(), name=f"layer_{l}")
+
+
+# ---- pruning (pykan's, arXiv 2404.19756 §2.5.1) ---------------------------------
+
+_PRUNE_METHODS = ("edge", "attribution")
+
+# axis of the input / output index in each KANLayer variable
+_IN_AXIS = {"coef": 0, "scale_base": 0, "scale_sp": 0, "edges": 0, "knots": 0}
+_OUT_AXIS = {"coef": 2, "scale_base": 1, "scale_sp": 1, "edges": 1, "bias": 0}
+
+
+def layer_edges(model: KAN, variables: dict, x) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per layer, its input on ``x`` and its edge values:
+    ``(h [N, in], phi [N, in, out])`` (float64 NumPy; masked edges are 0)."""
+
+    def grab(layer, v, h):
+        return h, layer.apply(v, h, per_edge=True)
+
+    out = map_layers(model, variables, jnp.asarray(x), KANLayer, grab)
+    return [(np.asarray(h, np.float64), np.asarray(e, np.float64)) for h, e in out.values()]
+
+
+def attribution_scores(
+    edge_std: list[np.ndarray], out_std: list[np.ndarray]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """pykan's backward attribution (``MultKAN.attribute``): node and edge scores.
+
+    Every output starts with score 1; an edge ``i -> j`` of layer ``l`` receives
+    ``std(phi_ij) * score_j / (std(y_j) + 1e-4)`` (``y_j`` node ``j``'s value)
+    and node ``i`` the sum over its outgoing edges; scores are averaged over
+    the outputs.
+
+    Args:
+      edge_std: per layer, ``[in, out]`` standard deviations of the edge values.
+      out_std: per layer, ``[out]`` standard deviations of the layer's outputs.
+
+    Returns:
+      ``(node_scores, edge_scores)``: ``L + 1`` vectors ``[width_l]`` (the inputs
+      first) and ``L`` matrices ``[in, out]``.
+    """
+    node = np.eye(out_std[-1].shape[0])  # [query, node]
+    nodes, edges = [node.mean(0)], []
+    for e_std, y_std in zip(reversed(edge_std), reversed(out_std), strict=True):
+        e = e_std[None] * (node / (y_std + 1e-4))[:, None, :]  # [query, in, out]
+        node = e.sum(2)
+        edges.insert(0, e.mean(0))
+        nodes.insert(0, node.mean(0))
+    return nodes, edges
+
+
+def _scores(model: KAN, variables: dict, x, method: str):
+    """``(node_scores | None, edge_scores)`` by ``method`` (see :func:`prune`)."""
+    if method not in _PRUNE_METHODS:
+        raise ValueError(f"method must be one of {_PRUNE_METHODS}, got {method!r}")
+    stats = layer_edges(model, variables, x)
+    if method == "edge":
+        return None, [np.mean(np.abs(e), axis=0) for _, e in stats]
+    edge_std = [np.std(e, axis=0) for _, e in stats]
+    out_std = [np.std(e.sum(1), axis=0) for _, e in stats]
+    return attribution_scores(edge_std, out_std)
+
+
+def _take_layer(layer_vars: dict, inputs=None, outputs=None) -> dict:
+    """A KANLayer's variables (every collection) restricted to some inputs / outputs."""
+
+    def take(name, leaf):
+        leaf = jnp.asarray(leaf)
+        if inputs is not None and name in _IN_AXIS:
+            leaf = jnp.take(leaf, jnp.asarray(inputs), axis=_IN_AXIS[name])
+        if outputs is not None and name in _OUT_AXIS:
+            leaf = jnp.take(leaf, jnp.asarray(outputs), axis=_OUT_AXIS[name])
+        return leaf
+
+    return {name: take(name, leaf) for name, leaf in layer_vars.items()}
+
+
+def _restrict(variables: dict, layer: int, inputs=None, outputs=None) -> dict:
+    key = f"layer_{layer}"
+    return {
+        c: {**tree, key: _take_layer(tree[key], inputs, outputs)} if key in tree else tree
+        for c, tree in variables.items()
+    }
+
+
+def prune(
+    model: KAN,
+    variables: dict,
+    x,
+    *,
+    node_threshold: float = 1e-2,
+    edge_threshold: float | None = 3e-2,
+    method: str = "edge",
+) -> tuple[KAN, dict]:
+    """Removes dead hidden nodes, then masks weak edges: pykan's ``prune``.
+
+    Scores come from the model on ``x``:
+
+    * ``method="edge"`` (pykan's rule of arXiv 2404.19756 §2.5.1): an edge's
+      score is ``mean |phi_ij(x_i)|``; a hidden node stays only if its largest
+      incoming **and** its largest outgoing score exceed ``node_threshold``
+      (:func:`kanflow.layers.live_nodes`).
+    * ``method="attribution"`` (pykan 0.2's default): the backward attribution
+      of :func:`attribution_scores`; a hidden node stays if its score exceeds
+      ``node_threshold``.
+
+    Then, on the smaller model, every edge whose score (same method) is at most
+    ``edge_threshold`` is masked (``variables["mask"]``, see
+    :class:`~kanflow.layers.KANLayer`); ``None`` skips edge pruning. At least
+    one node per hidden layer is kept.
+
+    Returns:
+      ``(model, variables)``: the model with the kept widths and its variables;
+      on kept nodes the function is the original's minus the removed nodes'
+      (and masked edges') contributions.
+    """
+    if not node_threshold >= 0 or (edge_threshold is not None and not edge_threshold >= 0):
+        raise ValueError(
+            f"thresholds must be >= 0, got node_threshold={node_threshold}, "
+            f"edge_threshold={edge_threshold}"
+        )
+    nodes, edges = _scores(model, variables, x, method)
+    widths = list(model.widths)
+    for l in range(1, len(widths) - 1):  # node l of the network = output of layer l - 1
+        if method == "edge":
+            keep = live_nodes(edges[l - 1].max(axis=0), edges[l].max(axis=1), node_threshold)
+        else:
+            keep = np.flatnonzero(nodes[l] > node_threshold)
+            keep = keep if keep.size else np.array([int(np.argmax(nodes[l]))])
+        variables = _restrict(variables, l - 1, outputs=keep)
+        variables = _restrict(variables, l, inputs=keep)
+        edges[l] = edges[l][keep]
+        widths[l] = int(keep.size)
+    model = model.clone(widths=tuple(widths))
+    if edge_threshold is None:
+        return model, variables
+    _, edges = _scores(model, variables, x, method)
+    return model, with_edge_mask(variables, [e > edge_threshold for e in edges])
+
+
+def with_edge_mask(variables: dict, masks: list) -> dict:
+    """``variables`` with each layer's stored edge mask multiplied by ``masks[l]`` ``[in, out]``."""
+    stored = dict(variables.get("mask", {}))
+    for l, m in enumerate(masks):
+        m = jnp.asarray(m, jnp.float32)
+        old = stored.get(f"layer_{l}", {}).get("edges")
+        stored[f"layer_{l}"] = {"edges": m if old is None else old * m}
+    return {**variables, "mask": stored}
+
+
+def prune_inputs(
+    model: KAN, variables: dict, x, *, threshold: float = 1e-2, method: str = "edge"
+) -> tuple[KAN, dict, np.ndarray]:
+    """Removes inputs whose score is at most ``threshold``: pykan's ``prune_input``.
+
+    An input's score is its largest outgoing edge score (``method="edge"``) or its
+    attribution score (``"attribution"``); at least one input is kept.
+
+    Returns:
+      ``(model, variables, kept)``: the model takes ``x[..., kept]``.
+    """
+    nodes, edges = _scores(model, variables, x, method)
+    score = edges[0].max(axis=1) if method == "edge" else nodes[0]
+    kept = np.flatnonzero(score > threshold)
+    kept = kept if kept.size else np.array([int(np.argmax(score))])
+    variables = _restrict(variables, 0, inputs=kept)
+    return model.clone(widths=(int(kept.size), *model.widths[1:])), variables, kept
