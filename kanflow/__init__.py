@@ -11,6 +11,7 @@ from kanflow import (
     pinn,
     plot,
     recipes,
+    symbolic,
     train,
 )
 from kanflow.models import count_params
@@ -31,5 +32,6 @@ __all__ = [
     "plot",
     "recipes",
     "save",
+    "symbolic",
     "train",
 ]

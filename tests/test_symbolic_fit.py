@@ -194,3 +194,15 @@ def test_bad_input():
         fit_affine(np.r_[x, np.nan], np.r_[x, 0.0], ["sin"])
     with pytest.raises(ValueError, match="a_range"):
         fit_affine(x, x, ["sin"], a_range=(1, -1))
+
+
+@pytest.mark.parametrize("name", ["sin", "cos"])
+def test_simplest_trig_form_is_the_same_function(name):
+    x = np.linspace(-2, 2, 50)
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        params = (rng.uniform(-5, 5), rng.uniform(-9, 9), rng.uniform(-2, 2), rng.uniform(-1, 1))
+        new_name, new = library.simplest(name, params)
+        np.testing.assert_allclose(edge(new_name, new, x), edge(name, params, x), atol=1e-12)
+        assert new[0] >= 0 and abs(new[1]) <= np.pi / 4 + 1e-12
+    assert library.simplest("cos", (3.0, -np.pi / 2, 1.0, 0.0))[0] == "sin"

@@ -9,6 +9,7 @@ variables tree; the layers need no cooperation (no ``sow``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-__all__ = ["edge_scores", "layer_inputs", "map_layers"]
+__all__ = ["edge_scores", "edge_values", "layer_inputs", "map_layers"]
 
 
 def _matcher(where) -> Callable[[nn.Module], bool]:
@@ -49,6 +50,16 @@ def map_layers(
       the root (e.g. ``("layer_0",)`` or ``("conv_1", "skan")``); a module
       called several times keeps its first call.
     """
+    run = _compiled_run(model, where, fn, tuple(sorted(apply_kwargs.items())))
+    return run(variables, x)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_run(model: nn.Module, where, fn: Callable, apply_kwargs: tuple) -> Callable:
+    """The jit-compiled capture for one (model, where, fn): compiled once per input shape.
+
+    Callers that pass the same module-level ``fn`` again (grid updates, pruning,
+    symbolic fitting) reuse the compiled function instead of recompiling."""
     match = _matcher(where)
 
     def run(variables, x):
@@ -61,14 +72,27 @@ def map_layers(
             return next_fun(*args, **kwargs)
 
         with nn.intercept_methods(grab):
-            model.apply(variables, x, **apply_kwargs)
+            model.apply(variables, x, **dict(apply_kwargs))
         out = {}
         for path, (layer, inp) in seen.items():
             sub = {c: _subtree(tree, path) for c, tree in variables.items()}
             out[path] = fn(layer, {c: t for c, t in sub.items() if t is not None}, inp)
         return out
 
-    return jax.jit(run)(variables, x)
+    return jax.jit(run)
+
+
+def _input(layer, variables, h):
+    return h
+
+
+def _per_edge(layer, variables, h):
+    return h, layer.apply(variables, h, per_edge=True)
+
+
+def _mean_abs_edge(layer, variables, h):
+    edges = layer.apply(variables, h, per_edge=True)  # [..., in, out]
+    return jnp.mean(jnp.abs(edges), axis=tuple(range(edges.ndim - 2)))
 
 
 def layer_inputs(
@@ -90,7 +114,7 @@ def layer_inputs(
     Returns:
       ``{path: input}`` (see :func:`map_layers`).
     """
-    return map_layers(model, variables, x, where, lambda layer, v, h: h, **apply_kwargs)
+    return map_layers(model, variables, x, where, _input, **apply_kwargs)
 
 
 def edge_scores(
@@ -111,11 +135,7 @@ def edge_scores(
       ``{path: scores [in, out]}`` (float64 NumPy).
     """
 
-    def score(layer, v, h):
-        edges = layer.apply(v, h, per_edge=True)  # [..., in, out]
-        return jnp.mean(jnp.abs(edges), axis=tuple(range(edges.ndim - 2)))
-
-    out = map_layers(model, variables, x, where, score, **apply_kwargs)
+    out = map_layers(model, variables, x, where, _mean_abs_edge, **apply_kwargs)
     return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
 
@@ -125,3 +145,19 @@ def _subtree(tree: Any, path: tuple[str, ...]) -> Any:
             return None
         tree = tree[key]
     return tree
+
+
+def edge_values(
+    model: nn.Module,
+    variables: dict[str, Any],
+    x: Any,
+    where: type | tuple[type, ...] | Callable[[nn.Module], bool],
+    **apply_kwargs,
+) -> dict[tuple[str, ...], tuple[Array, Array]]:
+    """Each selected KAN layer's input and its edge values on ``model.apply(variables, x)``.
+
+    Returns:
+      ``{path: (h [..., in], phi [..., in, out])}`` (the layers must accept
+      ``per_edge=True``).
+    """
+    return map_layers(model, variables, x, where, _per_edge, **apply_kwargs)

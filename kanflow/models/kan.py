@@ -10,7 +10,7 @@ import numpy as np
 from jax import Array
 
 from kanflow.checks import as_widths
-from kanflow.layers.capture import map_layers
+from kanflow.layers.capture import edge_values
 from kanflow.layers.config import KANConfig
 from kanflow.layers.kan import KANLayer
 from kanflow.layers.pruning import live_nodes
@@ -73,10 +73,7 @@ def layer_edges(model: KAN, variables: dict, x) -> list[tuple[np.ndarray, np.nda
     """Per layer, its input on ``x`` and its edge values:
     ``(h [N, in], phi [N, in, out])`` (float64 NumPy; masked edges are 0)."""
 
-    def grab(layer, v, h):
-        return h, layer.apply(v, h, per_edge=True)
-
-    out = map_layers(model, variables, jnp.asarray(x), KANLayer, grab)
+    out = edge_values(model, variables, jnp.asarray(x), KANLayer)
     return [(np.asarray(h, np.float64), np.asarray(e, np.float64)) for h, e in out.values()]
 
 
@@ -124,11 +121,11 @@ def _take_layer(layer_vars: dict, inputs=None, outputs=None) -> dict:
     """A KANLayer's variables (every collection) restricted to some inputs / outputs."""
 
     def take(name, leaf):
-        leaf = jnp.asarray(leaf)
+        leaf = np.asarray(leaf)  # host-side: no device op to compile
         if inputs is not None and name in _IN_AXIS:
-            leaf = jnp.take(leaf, jnp.asarray(inputs), axis=_IN_AXIS[name])
+            leaf = np.take(leaf, inputs, axis=_IN_AXIS[name])
         if outputs is not None and name in _OUT_AXIS:
-            leaf = jnp.take(leaf, jnp.asarray(outputs), axis=_OUT_AXIS[name])
+            leaf = np.take(leaf, outputs, axis=_OUT_AXIS[name])
         return leaf
 
     return {name: take(name, leaf) for name, leaf in layer_vars.items()}
@@ -178,18 +175,12 @@ def prune(
             f"thresholds must be >= 0, got node_threshold={node_threshold}, "
             f"edge_threshold={edge_threshold}"
         )
-    nodes, edges = _scores(model, variables, x, method)
+    keep = live_hidden_nodes(model, variables, x, threshold=node_threshold, method=method)
     widths = list(model.widths)
-    for l in range(1, len(widths) - 1):  # node l of the network = output of layer l - 1
-        if method == "edge":
-            keep = live_nodes(edges[l - 1].max(axis=0), edges[l].max(axis=1), node_threshold)
-        else:
-            keep = np.flatnonzero(nodes[l] > node_threshold)
-            keep = keep if keep.size else np.array([int(np.argmax(nodes[l]))])
-        variables = _restrict(variables, l - 1, outputs=keep)
-        variables = _restrict(variables, l, inputs=keep)
-        edges[l] = edges[l][keep]
-        widths[l] = int(keep.size)
+    for l, kept in enumerate(keep, start=1):  # node l of the network = output of layer l - 1
+        variables = _restrict(variables, l - 1, outputs=kept)
+        variables = _restrict(variables, l, inputs=kept)
+        widths[l] = int(kept.size)
     model = model.clone(widths=tuple(widths))
     if edge_threshold is None:
         return model, variables
@@ -197,13 +188,42 @@ def prune(
     return model, with_edge_mask(variables, [e > edge_threshold for e in edges])
 
 
+def live_hidden_nodes(
+    model: KAN, variables: dict, x, *, threshold: float = 1e-2, method: str = "edge"
+) -> list[np.ndarray]:
+    """Per hidden layer, the indices of the nodes :func:`prune` keeps (at least one)."""
+    nodes, edges = _scores(model, variables, x, method)
+    keep = []
+    for l in range(1, len(model.widths) - 1):
+        if method == "edge":
+            kept = live_nodes(edges[l - 1].max(axis=0), edges[l].max(axis=1), threshold)
+            edges[l] = edges[l][kept]  # the next layer's incoming scores count kept nodes only
+        else:
+            kept = np.flatnonzero(nodes[l] > threshold)
+            kept = kept if kept.size else np.array([int(np.argmax(nodes[l]))])
+        keep.append(kept)
+    return keep
+
+
+def mask_nodes(model: KAN, variables: dict, keep: list[np.ndarray]) -> dict:
+    """``variables`` with every edge into or out of a hidden node not in ``keep[l - 1]``
+    masked: the node is switched off without changing any shape (so a compiled
+    train step still applies; :func:`prune` removes it later)."""
+    masks = [np.ones((model.widths[l], model.widths[l + 1])) for l in range(len(model.widths) - 1)]
+    for l, kept in enumerate(keep, start=1):
+        off = np.setdiff1d(np.arange(model.widths[l]), kept)
+        masks[l - 1][:, off] = 0
+        masks[l][off, :] = 0
+    return with_edge_mask(variables, masks)
+
+
 def with_edge_mask(variables: dict, masks: list) -> dict:
     """``variables`` with each layer's stored edge mask multiplied by ``masks[l]`` ``[in, out]``."""
     stored = dict(variables.get("mask", {}))
     for l, m in enumerate(masks):
-        m = jnp.asarray(m, jnp.float32)
+        m = np.asarray(m, np.float32)
         old = stored.get(f"layer_{l}", {}).get("edges")
-        stored[f"layer_{l}"] = {"edges": m if old is None else old * m}
+        stored[f"layer_{l}"] = {"edges": m if old is None else np.asarray(old) * m}
     return {**variables, "mask": stored}
 
 

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-__all__ = ["SymbolicFunction", "canonical", "get", "names"]
+__all__ = ["SymbolicFunction", "canonical", "get", "names", "simplest"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,3 +280,24 @@ def canonical(name: str, params) -> np.ndarray:
     """``(a, b, c, d)`` of ``c f(a x + b) + d`` with redundant parameters fixed. ``[4] -> [4]``."""
     a, b, c, d = (float(p) for p in np.asarray(params, dtype=np.float64))
     return np.array(get(name).canonical(a, b, c, d), dtype=np.float64)
+
+
+# sin(w + k pi/2) and cos(w + k pi/2) as (name, sign) of a function of w, for k mod 4
+_QUARTER_TURNS = {
+    "sin": (("sin", 1.0), ("cos", 1.0), ("sin", -1.0), ("cos", -1.0)),
+    "cos": (("cos", 1.0), ("sin", -1.0), ("cos", -1.0), ("sin", 1.0)),
+}
+
+
+def simplest(name: str, params) -> tuple[str, np.ndarray]:
+    """The simplest equal edge function: :func:`canonical` parameters, and for ``sin`` /
+    ``cos`` the form with ``a >= 0`` and the smallest phase ``|b|`` among
+    ``+-sin`` and ``+-cos`` (``cos(a x - pi/2)`` is ``sin(a x)``)."""
+    a, b, c, d = canonical(name, params)
+    if name not in _QUARTER_TURNS:
+        return name, np.array([a, b, c, d])
+    if a < 0:  # sin(-w) = -sin(w), cos(-w) = cos(w)
+        a, b, c = -a, -b, (-c if name == "sin" else c)
+    k = int(np.round(b / (np.pi / 2)))
+    new_name, sign = _QUARTER_TURNS[name][k % 4]
+    return new_name, np.array([a, b - k * np.pi / 2, sign * c, d])

@@ -46,7 +46,15 @@ def edge_scale(x: Array, edges: Array, metric: str = "std") -> Array:
     edges = edges.reshape(-1, *edges.shape[-2:])
     if metric == "mean_abs":
         return jnp.mean(jnp.abs(edges), axis=0)
-    return jnp.std(edges, axis=0) / (jnp.std(x, axis=0)[:, None] + 0.1)
+    return _std(edges) / (_std(x)[:, None] + 0.1)
+
+
+def _std(v: Array) -> Array:
+    """Standard deviation over axis 0 whose gradient stays finite (zero) for a constant
+    column, e.g. a masked edge (``d sqrt(var)`` is infinite at 0)."""
+    var = jnp.var(v, axis=0)
+    positive = var > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, var, 1.0)), 0.0)
 
 
 def _entropy_bits(p: Array, axis: int) -> Array:

@@ -1,0 +1,532 @@
+"""Symbolic KANs: edges fixed to ``c f(a x + b) + d``, the rest still splines.
+
+:class:`SymbolicKAN` is a :class:`~kanflow.models.KAN` with one more branch
+per layer (pykan's ``Symbolic_KANLayer``): edge ``i -> j`` of layer ``l`` is
+either numeric (the KAN layer's ``phi_ij``) or the formula
+``c f(a x_i + b) + d`` named by ``functions[l][i][j]``, whose parameters
+``params["symbolic_l"]["affine"][i, j] = (a, b, c, d)`` keep training. Its
+variables are a KAN's plus those affine parameters, so a trained KAN converts
+without copying (:func:`to_symbolic`).
+
+:func:`suggest_symbolic`, :func:`fix_symbolic` and :func:`auto_symbolic` fit
+the library (:func:`kanflow.symbolic.fit_affine`) to each numeric edge on the
+data; :func:`formula` reads a fully symbolic network as sympy expressions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import flax.linen as nn
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+
+from kanflow.checks import as_widths
+from kanflow.layers.capture import edge_values
+from kanflow.layers.config import KANConfig
+from kanflow.layers.kan import KANLayer
+from kanflow.models.kan import KAN
+from kanflow.symbolic import library
+from kanflow.symbolic.fit import fit_affine, selection_loss
+
+__all__ = [
+    "EdgeFit",
+    "SymbolicKAN",
+    "auto_symbolic",
+    "edge_values_on",
+    "fix_symbolic",
+    "formula",
+    "network_scores",
+    "plot",
+    "suggest_symbolic",
+    "tidy",
+    "to_symbolic",
+]
+
+Functions = tuple[tuple[tuple[str, ...], ...], ...]
+
+
+def _numeric_functions(widths: Sequence[int]) -> Functions:
+    return tuple(
+        tuple(("",) * widths[l + 1] for _ in range(widths[l])) for l in range(len(widths) - 1)
+    )
+
+
+class SymbolicKAN(KANConfig):
+    """A KAN whose edges can be formulas. ``[..., widths[0]] -> [..., widths[-1]]``.
+
+    Attributes:
+      widths: ``(in, hidden..., out)``.
+      functions: per layer ``[in][out]`` library names; ``""`` keeps the edge
+        numeric. ``None``: every edge numeric.
+      y_th: the symbolic branch evaluates ``f`` through its singularity-safe
+        form (equal to ``f`` wherever ``|f| <= y_th``), so training never meets
+        a pole; formulas use the exact ``f``.
+      keyword-only: the KAN edge settings (:class:`kanflow.layers.KANConfig`).
+    """
+
+    widths: Sequence[int]
+    functions: Functions | None = None
+    y_th: float = 1e4
+
+    def __post_init__(self):
+        object.__setattr__(self, "widths", as_widths(self.widths))
+        if self.functions is None:
+            object.__setattr__(self, "functions", _numeric_functions(self.widths))
+        funcs = tuple(
+            tuple(tuple(str(n) for n in row) for row in layer) for layer in self.functions
+        )
+        shapes = [(len(layer), *{len(row) for row in layer}) for layer in funcs]
+        want = [(self.widths[l], self.widths[l + 1]) for l in range(len(self.widths) - 1)]
+        if shapes != want:
+            raise ValueError(f"functions must be per layer [in][out] = {want}, got shapes {shapes}")
+        for layer in funcs:
+            for row in layer:
+                for name in row:
+                    if name:
+                        library.get(name)
+        object.__setattr__(self, "functions", funcs)
+        super().__post_init__()
+
+    @nn.compact
+    def __call__(self, x: Array) -> Array:
+        x = jnp.asarray(x)
+        if x.ndim < 1 or x.shape[-1] != self.widths[0]:
+            raise ValueError(
+                f"SymbolicKAN expects inputs [..., {self.widths[0]}], got shape {x.shape}"
+            )
+        for l in range(len(self.widths) - 1):
+            symbolic = np.array([[bool(n) for n in row] for row in self.functions[l]])
+            numeric = jnp.asarray(~symbolic, jnp.float32)
+            y = KANLayer(self.widths[l + 1], **self.kan_settings(), name=f"layer_{l}")(
+                x, edge_mask=numeric if symbolic.any() else None
+            )
+            affine = self.param(
+                f"symbolic_{l}",
+                lambda _, shape: jnp.broadcast_to(
+                    jnp.array([1.0, 0.0, 1.0, 0.0], self.param_dtype), shape
+                ),
+                (self.widths[l], self.widths[l + 1], 4),
+            )
+            if symbolic.any():
+                live = self._stored_mask(l)
+                y = y + jnp.sum(self._symbolic_edges(l, x, affine, live), axis=-2).astype(y.dtype)
+            x = y
+        return x
+
+    def _stored_mask(self, l: int) -> Array | None:
+        stored = self.variables.get("mask", {}).get(f"layer_{l}", {})
+        return None if "edges" not in stored else jnp.asarray(stored["edges"])
+
+    @nn.nowrap
+    def _symbolic_edges(self, l: int, x: Array, affine: Array, live: Array | None) -> Array:
+        """Values of layer ``l``'s symbolic edges, ``[..., in] -> [..., in, out]`` (0 elsewhere)."""
+        names = np.array(self.functions[l], dtype=object)
+        a, b, c, d = (affine[..., k] for k in range(4))
+        u = a * x[..., :, None] + b
+        out = jnp.zeros(u.shape, u.dtype)
+        for name in sorted({n for n in names.ravel() if n}):
+            sel = jnp.asarray(names == name)
+            value = c * library.get(name).safe(u, self.y_th) + d
+            out = jnp.where(sel, value, out)
+        return out if live is None else out * live.astype(out.dtype)
+
+    @nn.nowrap
+    def symbolic_mask(self, l: int) -> np.ndarray:
+        """``[in, out]`` booleans: which edges of layer ``l`` are formulas."""
+        return np.array([[bool(n) for n in row] for row in self.functions[l]])
+
+    @nn.nowrap
+    def with_function(self, l: int, i: int, j: int, name: str) -> SymbolicKAN:
+        """The same model with edge ``(l, i, j)`` set to ``name`` (``""``: numeric)."""
+        funcs = [list(list(row) for row in layer) for layer in self.functions]
+        funcs[l][i][j] = name
+        return self.clone(functions=tuple(tuple(tuple(r) for r in layer) for layer in funcs))
+
+
+def to_symbolic(model: KAN | SymbolicKAN, variables: dict) -> tuple[SymbolicKAN, dict]:
+    """A KAN as a :class:`SymbolicKAN` with every edge numeric (same function).
+
+    The variables gain ``params["symbolic_l"]`` (``[in, out, 4]``, pykan's
+    ``(1, 0, 1, 0)``); a :class:`SymbolicKAN` passes through unchanged.
+    """
+    if isinstance(model, SymbolicKAN):
+        return model, variables
+    if not isinstance(model, KAN):
+        raise TypeError(f"to_symbolic expects a kanflow KAN or SymbolicKAN, got {type(model)}")
+    sym = SymbolicKAN(model.widths, **model.kan_settings())
+    params = dict(variables["params"])
+    for l in range(len(model.widths) - 1):
+        shape = (model.widths[l], model.widths[l + 1], 4)
+        one = np.array([1.0, 0.0, 1.0, 0.0], jnp.dtype(model.param_dtype))
+        params.setdefault(f"symbolic_{l}", np.broadcast_to(one, shape).copy())
+    return sym, {**variables, "params": params}
+
+
+def _edge_data(model: SymbolicKAN, variables: dict, x) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per layer, ``(h [N, in], phi [N, in, out])``: the layer's input and its numeric edges
+    (pruned edges are 0)."""
+    x = jnp.asarray(x)
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] != model.widths[0]:
+        raise ValueError(
+            f"x must be samples [N >= 1, {model.widths[0]}] of the model's input, got {x.shape}"
+        )
+
+    out = edge_values(model, variables, x, KANLayer)
+    return [(np.asarray(h, np.float64), np.asarray(e, np.float64)) for h, e in out.values()]
+
+
+def _live(variables: dict, l: int, shape) -> np.ndarray:
+    stored = variables.get("mask", {}).get(f"layer_{l}", {}).get("edges")
+    return np.ones(shape, bool) if stored is None else np.asarray(stored) > 0
+
+
+@dataclasses.dataclass(frozen=True)
+class EdgeFit:
+    """A library function fitted to one edge.
+
+    Attributes:
+      layer, i, j: the edge (layer ``layer``, input ``i`` -> output ``j``).
+      name: the function (``""`` if nothing was fixed).
+      params: ``(a, b, c, d)``.
+      r2: R² of the fit on the edge's data.
+      complexity: the function's complexity.
+      loss: pykan's ranking loss (:func:`kanflow.symbolic.selection_loss`).
+    """
+
+    layer: int
+    i: int
+    j: int
+    name: str
+    params: tuple[float, float, float, float]
+    r2: float
+    complexity: float
+    loss: float
+
+
+def _check_edge(model: SymbolicKAN, variables: dict, l: int, i: int, j: int) -> None:
+    n = len(model.widths) - 1
+    if not (0 <= l < n and 0 <= i < model.widths[l] and 0 <= j < model.widths[l + 1]):
+        raise ValueError(
+            f"edge (layer={l}, i={i}, j={j}) does not exist in a network of widths {model.widths}"
+        )
+    if not _live(variables, l, (model.widths[l], model.widths[l + 1]))[i, j]:
+        raise ValueError(f"edge (layer={l}, i={i}, j={j}) is pruned: nothing to fit")
+
+
+def suggest_symbolic(
+    model: KAN | SymbolicKAN,
+    variables: dict,
+    x,
+    layer: int,
+    i: int,
+    j: int,
+    *,
+    lib: Sequence[str] | None = None,
+    topk: int = 5,
+    weight_simple: float = 0.8,
+    **search,
+) -> list[EdgeFit]:
+    """The ``topk`` library functions for edge ``(layer, i, j)``, best first (pykan's
+    ``suggest_symbolic``: ranked by :func:`~kanflow.symbolic.selection_loss`).
+
+    Args:
+      model, variables: a KAN or SymbolicKAN.
+      x: model inputs ``[N, in]`` on which the edge is fitted.
+      lib: library names (default all).
+      weight_simple: complexity against fit (pykan's 0.8).
+      **search: passed to :func:`~kanflow.symbolic.fit_affine` (``a_range``, ...).
+    """
+    model, variables = to_symbolic(model, variables)
+    _check_edge(model, variables, layer, i, j)
+    h, phi = _edge_data(model, variables, x)[layer]
+    names = library.names() if lib is None else tuple(lib)
+    fit = fit_affine(h[:, i], phi[:, i, j], names, **search)
+    return _ranked(fit, names, layer, i, j, weight_simple, 0)[:topk]
+
+
+def _ranked(fit, names, l, i, j, weight_simple, e) -> list[EdgeFit]:
+    cx = np.array([library.get(n).complexity for n in names])
+    loss = selection_loss(fit.r2[e], cx, weight_simple)
+    order = np.argsort(loss, kind="stable")
+    return [
+        EdgeFit(
+            l,
+            i,
+            j,
+            names[k],
+            tuple(map(float, fit.params[e, k])),
+            float(fit.r2[e, k]),
+            float(cx[k]),
+            float(loss[k]),
+        )
+        for k in order
+    ]
+
+
+def _set_edge(model: SymbolicKAN, variables: dict, l, i, j, name, params) -> tuple:
+    name, params = library.simplest(name, params)
+    affine = np.array(variables["params"][f"symbolic_{l}"])  # a host copy: no device op
+    affine[i, j] = params
+    new = {**variables, "params": {**variables["params"], f"symbolic_{l}": affine}}
+    return model.with_function(l, i, j, name), new
+
+
+def fix_symbolic(
+    model: KAN | SymbolicKAN,
+    variables: dict,
+    x,
+    layer: int,
+    i: int,
+    j: int,
+    name: str,
+    *,
+    fit: bool = True,
+    **search,
+) -> tuple[SymbolicKAN, dict, float | None]:
+    """Sets edge ``(layer, i, j)`` to ``c f(a x + b) + d``, ``f = name`` (pykan's ``fix_symbolic``).
+
+    With ``fit``, ``(a, b, c, d)`` are fitted to the edge's numeric values on ``x``
+    (model inputs ``[N, in]``); otherwise they are ``(1, 0, 1, 0)`` and ``x`` may be
+    ``None``.
+
+    Returns:
+      ``(model, variables, r2)`` (``r2`` is ``None`` without ``fit``).
+
+    Raises:
+      ValueError: unknown name, a pruned or missing edge, no data, or no
+        ``(a, b)`` keeping ``a x + b`` inside ``f``'s domain on the data.
+    """
+    library.get(name)
+    model, variables = to_symbolic(model, variables)
+    _check_edge(model, variables, layer, i, j)
+    if not fit:
+        return (*_set_edge(model, variables, layer, i, j, name, (1.0, 0.0, 1.0, 0.0)), None)
+    h, phi = _edge_data(model, variables, x)[layer]
+    result = fit_affine(h[:, i], phi[:, i, j], [name], **search)
+    r2 = float(result.r2[0, 0])
+    if not r2 > -1:
+        raise ValueError(
+            f"cannot fit {name!r} to edge (layer={layer}, i={i}, j={j}): every candidate (a, b) "
+            "sends a x + b outside its domain on the data"
+        )
+    return (*_set_edge(model, variables, layer, i, j, name, result.params[0, 0]), r2)
+
+
+def auto_symbolic(
+    model: KAN | SymbolicKAN,
+    variables: dict,
+    x,
+    *,
+    lib: Sequence[str] | None = None,
+    weight_simple: float = 0.8,
+    r2_threshold: float = 0.0,
+    **search,
+) -> tuple[SymbolicKAN, dict, list[EdgeFit]]:
+    """Fixes every live numeric edge to its best library function (pykan's ``auto_symbolic``).
+
+    All edges and all functions are fitted in one call of
+    :func:`~kanflow.symbolic.fit_affine`. An edge whose best function has
+    R² below ``r2_threshold`` stays numeric and is reported with ``name=""``.
+
+    Returns:
+      ``(model, variables, report)``: one :class:`EdgeFit` per edge considered.
+    """
+    model, variables = to_symbolic(model, variables)
+    names = library.names() if lib is None else tuple(lib)
+    data = _edge_data(model, variables, x)
+    edges, xs, ys = [], [], []
+    for l, (h, phi) in enumerate(data):
+        live = _live(variables, l, phi.shape[1:]) & ~model.symbolic_mask(l)
+        for i, j in zip(*np.nonzero(live), strict=True):
+            edges.append((l, int(i), int(j)))
+            xs.append(h[:, i])
+            ys.append(phi[:, i, j])
+    if not edges:
+        return model, variables, []
+    fit = fit_affine(np.stack(xs), np.stack(ys), names, **search)
+    report = []
+    for e, (l, i, j) in enumerate(edges):
+        best = _ranked(fit, names, l, i, j, weight_simple, e)[0]
+        if best.r2 >= r2_threshold and np.isfinite(best.loss):
+            name, params = library.simplest(best.name, best.params)
+            best = dataclasses.replace(best, name=name, params=tuple(map(float, params)))
+            model, variables = _set_edge(model, variables, l, i, j, name, params)
+        else:
+            best = dataclasses.replace(best, name="")
+        report.append(best)
+    return model, variables, report
+
+
+def tidy(expr, digits: int = 4):
+    """A readable, rounded form of a formula.
+
+    Products of numbers are multiplied out first (``expand``, which also splits
+    ``exp(k + u)`` into ``exp(k) exp(u)`` so constant factors merge), then every
+    number is rounded to ``digits`` decimal places (pykan's ``ex_round``; terms
+    that round to 0 vanish), exponentials are recombined (``powsimp``) and
+    whole numbers become integers (``1.0*x`` reads ``x``).
+    """
+    import sympy  # noqa: PLC0415
+
+    expr = sympy.expand(expr, deep=True, power_base=False, log=False)
+    expr = expr.xreplace({f: sympy.Float(round(float(f), digits)) for f in expr.atoms(sympy.Float)})
+    expr = sympy.powsimp(expr, combine="exp")
+    whole = {f: sympy.Integer(int(f)) for f in expr.atoms(sympy.Float) if float(f) == int(f)}
+    return expr.xreplace(whole)
+
+
+def formula(
+    model: SymbolicKAN,
+    variables: dict,
+    symbols: Sequence[Any] | None = None,
+    digits: int | None = 4,
+    simplify: bool = False,
+) -> list[Any]:
+    """The network as sympy expressions, one per output (pykan's ``symbolic_formula``).
+
+    Every live edge must be symbolic; pruned (masked) edges are absent, and each
+    layer's bias is added.
+
+    Args:
+      model, variables: a :class:`SymbolicKAN` and its variables.
+      symbols: the inputs (sympy symbols or names); default ``x_1 .. x_n``.
+      digits: :func:`tidy` the expressions, rounding to this many decimal places
+        as pykan does (``None``: the exact nested expression, the network's own
+        function).
+      simplify: apply ``sympy.simplify`` to each output.
+
+    Raises:
+      ValueError: when some live edge is still numeric (listed).
+    """
+    import sympy  # noqa: PLC0415
+
+    if not isinstance(model, SymbolicKAN):
+        raise TypeError("formula needs a SymbolicKAN (see auto_symbolic)")
+    n_in = model.widths[0]
+    if symbols is None:
+        symbols = sympy.symbols(f"x_1:{n_in + 1}")
+    symbols = [sympy.Symbol(s) if isinstance(s, str) else s for s in symbols]
+    if len(symbols) != n_in:
+        raise ValueError(f"symbols must name {n_in} inputs, got {len(symbols)}")
+    numeric = []
+    for l in range(len(model.widths) - 1):
+        live = _live(variables, l, (model.widths[l], model.widths[l + 1]))
+        numeric += [
+            (l, int(i), int(j))
+            for i, j in zip(*np.nonzero(live & ~model.symbolic_mask(l)), strict=True)
+        ]
+    if numeric:
+        raise ValueError(f"these live edges are still numeric (fix them first): {numeric}")
+    h = list(symbols)
+    for l in range(len(model.widths) - 1):
+        affine = np.asarray(variables["params"][f"symbolic_{l}"], np.float64)
+        live = _live(variables, l, affine.shape[:2])
+        bias = variables["params"][f"layer_{l}"].get("bias")
+        out = []
+        for j in range(model.widths[l + 1]):
+            yj = sympy.Float(float(bias[j])) if bias is not None else sympy.Integer(0)
+            for i in range(model.widths[l]):
+                if live[i, j]:
+                    a, b, c, d = (sympy.Float(float(v)) for v in affine[i, j])
+                    f = library.get(model.functions[l][i][j]).sympy
+                    yj = yj + c * f(a * h[i] + b) + d
+            out.append(yj)
+        h = out
+    if digits is not None:
+        h = [tidy(e, digits) for e in h]
+    return [sympy.simplify(e) for e in h] if simplify else h
+
+
+def edge_values_on(
+    model: KAN | SymbolicKAN, variables: dict, x
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per layer ``(h [N, in], phi [N, in, out])``: the layer's input on ``x`` and the
+    value of every edge as the network uses it (formulas on symbolic edges, 0 on
+    pruned ones). Float64 NumPy."""
+    model, variables = to_symbolic(model, variables)
+    data = _edge_data(model, variables, x)
+    out = []
+    for l, (h, phi) in enumerate(data):
+        sym = model.symbolic_mask(l)
+        if sym.any():
+            affine = np.asarray(variables["params"][f"symbolic_{l}"], np.float64)
+            live = _live(variables, l, sym.shape)
+            formulas = model._symbolic_edges(l, jnp.asarray(h), jnp.asarray(affine), None)
+            phi = np.where(sym & live, np.asarray(formulas, np.float64), phi)
+        out.append((h, phi))
+    return out
+
+
+def network_scores(model: KAN | SymbolicKAN, variables: dict, x) -> list[np.ndarray]:
+    """pykan's attribution score of every edge (:func:`kanflow.models.kan.attribution_scores`),
+    formulas included: per layer ``[in, out]``."""
+    from kanflow.models.kan import attribution_scores  # noqa: PLC0415
+
+    data = edge_values_on(model, variables, x)
+    _, edges = attribution_scores(
+        [np.std(phi, axis=0) for _, phi in data], [np.std(phi.sum(1), axis=0) for _, phi in data]
+    )
+    return edges
+
+
+def plot(
+    model: KAN | SymbolicKAN,
+    variables: dict,
+    x,
+    *,
+    num: int = 100,
+    path=None,
+    **kwargs,
+):
+    """pykan-style diagram of a KAN or symbolic KAN (:func:`kanflow.plot.plot_network`).
+
+    Each edge is drawn as its curve over the range its input takes on ``x``,
+    with opacity from its attribution score; pruned edges are dashed, and
+    formulas are red and labelled with their function's name.
+
+    Returns:
+      The matplotlib figure (shown inline in notebooks).
+    """
+    from kanflow.plot import plot_network  # noqa: PLC0415
+
+    sym_model, sym_vars = to_symbolic(model, variables)
+    data = edge_values_on(sym_model, sym_vars, x)
+    curves, masks, labels = [], [], []
+    t_in = None
+    for l, (h, _) in enumerate(data):
+        lo, hi = h.min(0), h.max(0)
+        t = lo + (hi - lo) * np.linspace(0.0, 1.0, num)[:, None]  # [num, in]
+        t_in = t if l == 0 else t_in
+        curves.append(t)
+        masks.append(_live(sym_vars, l, (sym_model.widths[l], sym_model.widths[l + 1])))
+        labels.append([[n or None for n in row] for row in sym_model.functions[l]])
+    # each layer's curves: the network's edges evaluated on a grid of its own inputs
+    phis = []
+    for l, t in enumerate(curves):
+        layer_model = SymbolicKAN(
+            (sym_model.widths[l], sym_model.widths[l + 1]),
+            functions=(sym_model.functions[l],),
+            y_th=sym_model.y_th,
+            **sym_model.kan_settings(),
+        )
+        layer_vars = {
+            c: {
+                k.replace(f"_{l}", "_0"): v
+                for k, v in tree.items()
+                if k in (f"layer_{l}", f"symbolic_{l}")
+            }
+            for c, tree in sym_vars.items()
+        }
+        phis.append(edge_values_on(layer_model, layer_vars, t)[0][1])
+    return plot_network(
+        [(t, phi) for t, phi in zip(curves, phis, strict=True)],
+        scores=network_scores(sym_model, sym_vars, x),
+        masks=masks,
+        labels=labels,
+        path=path,
+        **kwargs,
+    )

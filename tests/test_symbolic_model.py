@@ -1,0 +1,164 @@
+"""Symbolic KANs: the symbolic branch, fixing edges and formulas, against numpy and sympy."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import sympy
+
+import kanflow as kf
+from kanflow.models import kan as kan_ops
+from kanflow.symbolic import model as sm
+from kanflow.symbolic.discover import discover, formula_rmse
+
+NUMPY = {"sin": np.sin, "x^2": np.square, "exp": np.exp, "tanh": np.tanh, "x": lambda u: u}
+
+
+def kan(widths=(2, 3, 1), seed=0, **kw):
+    model = kf.models.KAN(widths, grid_size=5, param_dtype=jnp.float64, **kw)
+    return model, model.init(jax.random.key(seed), jnp.zeros((1, widths[0])))
+
+
+def test_numeric_symbolic_kan_is_the_kan(x64):
+    model, v = kan(use_bias=True)
+    sym, sv = sm.to_symbolic(model, v)
+    x = np.random.default_rng(0).uniform(-1, 1, (30, 2))
+    np.testing.assert_allclose(sym.apply(sv, x), model.apply(v, x), rtol=1e-12)
+    assert sv["params"]["symbolic_0"].shape == (2, 3, 4)
+
+
+def random_symbolic(seed=1, all_symbolic=False):
+    """A [2, 3, 1] symbolic KAN with random affine parameters and chosen functions."""
+    model, v = kan((2, 3, 1), seed)
+    funcs = [
+        [["sin", "", "x^2"], ["tanh", "exp", ""]],
+        [["x"], ["sin"], ["" if not all_symbolic else "tanh"]],
+    ]
+    if all_symbolic:
+        funcs[0] = [["sin", "tanh", "x^2"], ["tanh", "exp", "x"]]
+    sym, sv = sm.to_symbolic(model, v)
+    sym = sym.clone(functions=tuple(tuple(tuple(r) for r in layer) for layer in funcs))
+    rng = np.random.default_rng(seed)
+    params = dict(sv["params"])
+    params["symbolic_0"] = rng.uniform(-1, 1, (2, 3, 4))
+    params["symbolic_1"] = rng.uniform(-1, 1, (3, 1, 4))
+    return model, v, sym, {**sv, "params": params}, funcs
+
+
+def test_symbolic_branch_matches_numpy(x64):
+    model, v, sym, sv, funcs = random_symbolic()
+    x = np.random.default_rng(2).uniform(-1, 1, (40, 2))
+    h = x
+    for l in range(2):
+        lv = {c: t[f"layer_{l}"] for c, t in v.items()}
+        numeric = np.asarray(model.layer(l).apply(lv, h, per_edge=True))  # [N, in, out]
+        aff = np.asarray(sv["params"][f"symbolic_{l}"])
+        out = np.zeros((len(h), aff.shape[1]))
+        for i in range(aff.shape[0]):
+            for j in range(aff.shape[1]):
+                name = funcs[l][i][j]
+                if name:
+                    a, b, c, d = aff[i, j]
+                    out[:, j] += c * NUMPY[name](a * h[:, i] + b) + d
+                else:
+                    out[:, j] += numeric[:, i, j]
+        h = out
+    np.testing.assert_allclose(sym.apply(sv, x), h, rtol=1e-10, atol=1e-12)
+
+
+def test_formula_round_trip(x64):
+    *_, sym, sv, _ = random_symbolic(3, all_symbolic=True)
+    expr = sm.formula(sym, sv, digits=None)[0]
+    fn = sympy.lambdify(sympy.symbols("x_1:3"), expr, "numpy")
+    x = np.random.default_rng(4).uniform(-1, 1, (100, 2))
+    np.testing.assert_allclose(fn(x[:, 0], x[:, 1]), np.asarray(sym.apply(sv, x))[:, 0], atol=1e-10)
+    # masked (pruned) edges are absent from the formula and from the network alike
+    masked = kan_ops.with_edge_mask(sv, [np.array([[1, 0, 1], [1, 1, 0]]), np.ones((3, 1))])
+    fn = sympy.lambdify(sympy.symbols("x_1:3"), sm.formula(sym, masked, digits=None)[0], "numpy")
+    np.testing.assert_allclose(
+        fn(x[:, 0], x[:, 1]), np.asarray(sym.apply(masked, x))[:, 0], atol=1e-10
+    )
+    assert sm.formula(sym, sv, symbols=["u", "v"])[0].free_symbols == set(sympy.symbols("u v"))
+
+
+def test_formula_refuses_numeric_edges(x64):
+    *_, sym, sv, _ = random_symbolic(5)
+    with pytest.raises(ValueError, match=r"still numeric.*\(0, 0, 1\)"):
+        sm.formula(sym, sv)
+
+
+def test_fix_symbolic_fits_the_edge_data(x64):
+    model, v = kan((2, 2, 1), seed=6)
+    x = np.random.default_rng(7).uniform(-1, 1, (200, 2))
+    (h, phi), _ = kan_ops.layer_edges(model, v, x)
+    sym, sv, r2 = sm.fix_symbolic(model, v, x, 0, 1, 0, "x")
+    assert r2 == pytest.approx(np.corrcoef(h[:, 1], phi[:, 1, 0])[0, 1] ** 2, rel=1e-9)
+    slope, intercept = np.polyfit(h[:, 1], phi[:, 1, 0], 1)
+    np.testing.assert_allclose(
+        sv["params"]["symbolic_0"][1, 0], [1, 0, slope, intercept], rtol=1e-8
+    )
+    assert sym.functions[0][1][0] == "x" and sym.symbolic_mask(0).sum() == 1
+    top = sm.suggest_symbolic(model, v, x, 0, 1, 0, topk=3)
+    assert len(top) == 3 and top[0].loss <= top[1].loss <= top[2].loss
+
+
+def test_fixing_bad_edges_fails_clearly(x64):
+    model, v = kan((2, 2, 1), seed=8)
+    x = np.random.default_rng(9).uniform(-1, 1, (50, 2))
+    with pytest.raises(ValueError, match="unknown symbolic function"):
+        sm.fix_symbolic(model, v, x, 0, 0, 0, "cosh")
+    with pytest.raises(ValueError, match="does not exist"):
+        sm.fix_symbolic(model, v, x, 0, 2, 0, "sin")
+    with pytest.raises(ValueError, match=r"x must be samples \[N >= 1, 2\]"):
+        sm.fix_symbolic(model, v, np.zeros((0, 2)), 0, 0, 0, "sin")
+    pruned = kan_ops.with_edge_mask(v, [np.array([[1, 0], [1, 1]]), np.ones((2, 1))])
+    with pytest.raises(ValueError, match="is pruned"):
+        sm.fix_symbolic(model, pruned, x, 0, 0, 1, "sin")
+    with pytest.raises(ValueError, match="outside its domain"):
+        sm.fix_symbolic(model, v, x, 0, 0, 0, "log", a_range=(1, 2), b_range=(-9, -5))
+
+
+def test_tidy_merges_and_rounds():
+    x, y = sympy.symbols("x_1 x_2")
+    expr = (
+        2.0
+        * sympy.exp(0.49999999 * (2.0000001 * y**2 + 2.0 * sympy.sin(3.14159265 * x)) - 0.693147)
+        + 1e-7
+    )
+    assert sm.tidy(expr, 4) == sympy.exp(y**2 + sympy.sin(sympy.Float(3.1416) * x))
+
+
+def test_discover_recovers_exp_sin_sq():
+    """pykan's first example: the formula is exactly the truth after rounding."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (1000, 2))
+    y = np.exp(np.sin(np.pi * x[:, 0]) + x[:, 1] ** 2)
+    found = discover(x, y, seed=0)
+    x1, x2 = sympy.symbols("x_1 x_2")
+    truth = sympy.exp(sympy.sin(sympy.Float(3.1416) * x1) + x2**2)
+    assert sympy.simplify(found.formula - truth) == 0, found.formula
+    assert found.widths == (2, 1, 1)
+    fresh = np.random.default_rng(1).uniform(-1, 1, (2000, 2))
+    want = np.exp(np.sin(np.pi * fresh[:, 0]) + fresh[:, 1] ** 2)
+    fn = sympy.lambdify([x1, x2], found.exact_formula, "numpy")
+    assert np.max(np.abs(fn(fresh[:, 0], fresh[:, 1]) / want - 1)) < 1e-6
+    assert found.test_rmse == pytest.approx(formula_rmse(found.formula, fresh, want), rel=0.5)
+
+
+def test_plot_draws_formulas_and_pruned_edges(x64, tmp_path):
+    *_, sym, sv, _ = random_symbolic(10)
+    masked = kan_ops.with_edge_mask(sv, [np.array([[1, 1, 1], [1, 1, 0]]), np.ones((3, 1))])
+    x = np.random.default_rng(11).uniform(-1, 1, (64, 2))
+    fig = sm.plot(sym, masked, x, path=tmp_path / "net.png")
+    insets = [a for a in fig.axes if a.get_label().startswith("edge ")]
+    assert len(insets) == 8  # 9 edges, one pruned
+    texts = {t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))}
+    assert {"sin", "x^2", "tanh", "exp", "x"} <= texts
+    # an inset shows the edge as the network computes it
+    h, phi = sm.edge_values_on(sym, masked, x)[0]
+    a, b, c, d = np.asarray(masked["params"]["symbolic_0"])[0, 0]
+    line = next(a_ for a_ in insets if a_.get_label() == "edge 0 0 0").lines[0]
+    t, v = line.get_data()
+    np.testing.assert_allclose(v, c * np.sin(a * np.asarray(t) + b) + d, rtol=1e-9)
+    assert (tmp_path / "net.png").stat().st_size > 1000
+    kf.plot.close(fig)
