@@ -260,3 +260,22 @@ def test_run_skan_image_classification_writes_results(tmp_path):
     assert [len(layer) for layer in labels] == kept and all(
         1 <= k <= c for k, c in zip(kept, [4, 8], strict=True)
     )
+
+
+def test_symbolic_regression_quick_recovers_pykans_formula(tmp_path):
+    # kf.symbolic.discover on pykan's first example, 1000 samples, seed 0: the formula is
+    # exactly the truth after rounding (pykan documents exp(x_2^2 + sin(3.1416 x_1))), and
+    # unrounded it is the truth to float64 round-off on fresh points
+    out = tmp_path / "run"
+    assert cli.main(["run", "symbolic_regression", "--quick", "--quiet", "--out", str(out)]) == 0
+    r = json.loads((out / "metrics.json").read_text())["results"]["exp_sin_sq"]
+    assert r["exact"] and r["formula"] == "exp(x_2**2 + sin(3.1416*x_1))", r["formula"]
+    assert r["widths"] == [2, 1, 1]
+    assert r["exact_formula_fresh_rmse"] < 1e-7  # y spans [0.37, 7.4]
+    assert 1e-6 < r["fresh_rmse"] < 1e-4  # 3.1416 for pi: the rounded formula's own error
+    assert [e["name"] for e in r["edges"]] == ["sin", "x^2", "exp"]
+    table = (out / "table.md").read_text()
+    assert (
+        "| exp_sin_sq | `exp(sin(pi*x_1) + x_2**2)` | `exp(x_2**2 + sin(3.1416*x_1))` | yes |"
+        in table
+    )

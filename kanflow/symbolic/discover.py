@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -33,7 +33,8 @@ import numpy as np
 
 from kanflow import grid as kgrid
 from kanflow.models.kan import KAN, live_hidden_nodes, mask_nodes, prune, with_edge_mask
-from kanflow.symbolic.model import EdgeFit, SymbolicKAN, auto_symbolic, formula
+from kanflow.symbolic import library
+from kanflow.symbolic.model import EdgeFit, SymbolicKAN, auto_symbolic, formula, tidy
 from kanflow.symbolic.sparsity import with_sparsity
 from kanflow.train.loop import fit
 from kanflow.train.losses import supervised_loss
@@ -104,15 +105,16 @@ def _check_xy(x, y) -> tuple[np.ndarray, np.ndarray]:
 class _Trainer:
     """L-BFGS on the MSE (optionally regularised); one compiled step per model and ``lamb``."""
 
-    def __init__(self, quiet: bool):
+    def __init__(self, quiet: bool, lamb_entropy: float = 2.0):
         self.quiet = quiet
+        self.lamb_entropy = lamb_entropy
         self.steps: dict = {}
 
     def _step(self, model, lamb):
         if (model, lamb) not in self.steps:
             loss_fn = supervised_loss(model)
             if lamb:
-                loss_fn = with_sparsity(loss_fn, lamb)
+                loss_fn = with_sparsity(loss_fn, lamb, lamb_entropy=self.lamb_entropy)
             opt = make_optimizer("lbfgs")
             self.steps[model, lamb] = loss_fn, opt, make_train_step(loss_fn, opt)
         return self.steps[model, lamb]
@@ -153,16 +155,17 @@ def discover(
     seed: int = 0,
     test_fraction: float = 0.2,
     grid_size: int = 3,
-    refine_grid: int = 10,
-    steps: int = 50,
-    sparse_steps: int = 200,
-    lamb: float = 1e-2,
+    refine_grids: Sequence[int] = (10,),
+    steps: int = 200,
+    sparse_steps: int = 400,
+    lamb: float = 1e-3,
+    lamb_entropy: float = 2.0,
     prune_rounds: int = 3,
     node_threshold: float = 1e-2,
     edge_threshold: float = 3e-2,
     prune_method: str = "attribution",
     lib: Sequence[str] | None = None,
-    weight_simple: float = 0.8,
+    weight_simple: float = 0.5,
     r2_threshold: float = 0.0,
     digits: int = 4,
     quiet: bool = True,
@@ -176,16 +179,23 @@ def discover(
       widths: the KAN before pruning (default ``(n_in, 5, 1)``); the last width is 1.
       seed: the split and the initialisation.
       test_fraction: the held-out share of the points (the formula's test RMSE).
-      grid_size, refine_grid: B-spline grid before and after refinement.
+      grid_size: the B-spline grid of the sparse fit.
+      refine_grids: after pruning, the grid is extended to each of these in turn
+        and the network fitted ``2 * steps`` steps at each.
       steps: L-BFGS steps of each fit after pruning.
       sparse_steps: L-BFGS steps of the sparse fit (half of them after each
         pruning round that removed a node).
-      lamb: the sparsity penalty's weight in the sparse fits.
+      lamb, lamb_entropy: the sparsity penalty's weight in the sparse fits
+        (pykan's 1e-3 of its first example), and its entropy term's weight.
       prune_rounds: at most this many rounds of pruning hidden nodes and
         training sparsely again, until no node dies; then weak edges are masked.
       node_threshold, edge_threshold, prune_method: see :func:`kanflow.models.kan.prune`
         (default: pykan's attribution scores).
-      lib, weight_simple, r2_threshold: see :func:`kanflow.symbolic.auto_symbolic`.
+      lib, weight_simple, r2_threshold: see :func:`kanflow.symbolic.auto_symbolic`
+        (default library: all but ``"0"``, as pruning decides which edges vanish;
+        ``weight_simple`` 0.5 rather than pykan's 0.8, so a function one unit
+        more complex wins when it halves ``1 - R²``: with 0.8, ``atanh`` loses to
+        ``x`` on ``(a + b) / (1 + a b)`` unless the network is accurate to 1e-6).
       digits: decimal places of the returned formula.
       quiet: hide the progress bars.
 
@@ -195,6 +205,7 @@ def discover(
     x, y = _check_xy(x, y)
     n_in = x.shape[1]
     widths = (n_in, 5, 1) if widths is None else tuple(int(w) for w in widths)
+    refine_grids = tuple(int(g) for g in refine_grids)
     if widths[0] != n_in or widths[-1] != 1 or len(widths) < 2:
         raise ValueError(f"widths must run from n_in = {n_in} to 1 output, got {widths}")
     if not 0.0 < test_fraction < 1.0:
@@ -202,26 +213,19 @@ def discover(
     order = np.random.default_rng(seed).permutation(x.shape[0])
     n_test = max(1, int(round(test_fraction * x.shape[0])))
     test, train = order[:n_test], order[n_test:]
+    # the KAN learns the standardised target, so the sparsity penalty weighs the same
+    # against the fit whatever the target's scale; the formula is scaled back
+    y_mean, y_std = float(np.mean(y[train])), float(np.std(y[train]))
+    if not y_std > 0:
+        raise ValueError("y is constant on the training points: nothing to discover")
+    scale = (y_mean, y_std)
     with jax.enable_x64(True):
+        settings = dict(locals())
         return _discover(
-            {"x": x[train], "y": y[train, None]},
-            {"x": x[test], "y": y[test, None]},
-            widths,
-            seed,
-            grid_size,
-            refine_grid,
-            steps,
-            sparse_steps,
-            lamb,
-            prune_rounds,
-            node_threshold,
-            edge_threshold,
-            prune_method,
-            lib,
-            weight_simple,
-            r2_threshold,
-            digits,
-            quiet,
+            {"x": x[train], "y": (y[train, None] - y_mean) / y_std},
+            {"x": x[test], "y": (y[test, None] - y_mean) / y_std},
+            scale,
+            _Settings(**{k: settings[k] for k in _Settings._fields}),
         )
 
 
@@ -230,26 +234,27 @@ def _rmse(model, variables, data) -> float:
     return float(np.sqrt(np.mean((pred - data["y"]) ** 2)))
 
 
-def _discover(
-    train,
-    test,
-    widths,
-    seed,
-    grid_size,
-    refine_grid,
-    steps,
-    sparse_steps,
-    lamb,
-    prune_rounds,
-    node_threshold,
-    edge_threshold,
-    prune_method,
-    lib,
-    weight_simple,
-    r2_threshold,
-    digits,
-    quiet,
-):
+class _Settings(NamedTuple):
+    widths: tuple[int, ...]
+    seed: int
+    grid_size: int
+    refine_grids: Sequence[int]
+    steps: int
+    sparse_steps: int
+    lamb: float
+    lamb_entropy: float
+    prune_rounds: int
+    node_threshold: float
+    edge_threshold: float
+    prune_method: str
+    lib: Sequence[str] | None
+    weight_simple: float
+    r2_threshold: float
+    digits: int
+    quiet: bool
+
+
+def _discover(train, test, scale, s: _Settings) -> Discovery:
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -259,58 +264,63 @@ def _discover(
         seconds[stage] = now - clock
         clock = now
 
-    trainer = _Trainer(quiet)
-    model = KAN(widths, grid_size=grid_size, param_dtype=jnp.float64)
-    variables = jax.jit(model.init)(jax.random.key(seed), jnp.asarray(train["x"][:1]))
-    ones = [np.ones((widths[l], widths[l + 1])) for l in range(len(widths) - 1)]
+    trainer = _Trainer(s.quiet, s.lamb_entropy)
+    model = KAN(s.widths, grid_size=s.grid_size, param_dtype=jnp.float64)
+    variables = jax.jit(model.init)(jax.random.key(s.seed), jnp.asarray(train["x"][:1]))
+    ones = [np.ones((s.widths[l], s.widths[l + 1])) for l in range(len(s.widths) - 1)]
     variables = with_edge_mask(variables, ones)  # masks from the start: one compiled step
-    model, variables = trainer(model, variables, train, sparse_steps, lamb=lamb, grid_updates=5)
+    model, variables = trainer(model, variables, train, s.sparse_steps, s.lamb, grid_updates=5)
     lap("sparse_fit")
-    alive = list(widths[1:-1])
-    for _ in range(prune_rounds):  # switch dead nodes off and train on, until none dies
+    alive = list(s.widths[1:-1])
+    for _ in range(s.prune_rounds):  # switch dead nodes off and train on, until none dies
         keep = live_hidden_nodes(
-            model, variables, train["x"], threshold=node_threshold, method=prune_method
+            model, variables, train["x"], threshold=s.node_threshold, method=s.prune_method
         )
         if [k.size for k in keep] == alive:
             break
         alive = [k.size for k in keep]
         variables = mask_nodes(model, variables, keep)
         model, variables = trainer(
-            model, variables, train, sparse_steps // 2, lamb=lamb, grid_updates=2
+            model, variables, train, s.sparse_steps // 2, s.lamb, grid_updates=2
         )
     model, variables = prune(
         model,
         variables,
         train["x"],
-        node_threshold=node_threshold,
-        edge_threshold=edge_threshold,
-        method=prune_method,
+        node_threshold=s.node_threshold,
+        edge_threshold=s.edge_threshold,
+        method=s.prune_method,
     )
     lap("prune")
-    model, variables = kgrid.extend(model, variables, train["x"], refine_grid)
-    model, variables = trainer(model, variables, train, 2 * steps)
-    network_test = _rmse(model, variables, test)
+    for g in s.refine_grids:
+        model, variables = kgrid.extend(model, variables, train["x"], g)
+        model, variables = trainer(model, variables, train, 2 * s.steps)
+    y_mean, y_std = scale
+    network_test = _rmse(model, variables, test) * y_std
     lap("refine_fit")
+    lib = s.lib
+    if lib is None:  # pruning already removed what is not needed: no edge snaps to 0
+        lib = tuple(n for n in library.names() if n != "0")
     model, variables, report = auto_symbolic(
         model,
         variables,
         train["x"],
         lib=lib,
-        weight_simple=weight_simple,
-        r2_threshold=r2_threshold,
+        weight_simple=s.weight_simple,
+        r2_threshold=s.r2_threshold,
     )
     lap("auto_symbolic")
-    model, variables = trainer(model, variables, train, steps)
+    model, variables = trainer(model, variables, train, s.steps)
     lap("final_fit")
     unfitted = [e for e in report if not e.name]
     if unfitted:
         expr = exact = None
         train_rmse = test_rmse = float("nan")
     else:
-        exact = formula(model, variables, digits=None)[0]
-        expr = formula(model, variables, digits=digits)[0]
-        train_rmse = formula_rmse(expr, train["x"], train["y"][:, 0])
-        test_rmse = formula_rmse(expr, test["x"], test["y"][:, 0])
+        exact = y_mean + y_std * formula(model, variables, digits=None)[0]
+        expr = tidy(exact, s.digits)
+        train_rmse = formula_rmse(expr, train["x"], y_mean + y_std * train["y"][:, 0])
+        test_rmse = formula_rmse(expr, test["x"], y_mean + y_std * test["y"][:, 0])
     lap("formula")
     return Discovery(
         formula=expr,

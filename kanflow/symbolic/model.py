@@ -37,6 +37,7 @@ __all__ = [
     "SymbolicKAN",
     "auto_symbolic",
     "edge_values_on",
+    "equivalent",
     "fix_symbolic",
     "formula",
     "network_scores",
@@ -372,9 +373,11 @@ def tidy(expr, digits: int = 4):
     """
     import sympy  # noqa: PLC0415
 
-    expr = sympy.expand(expr, deep=True, power_base=False, log=False)
-    expr = expr.xreplace({f: sympy.Float(round(float(f), digits)) for f in expr.atoms(sympy.Float)})
-    expr = sympy.powsimp(expr, combine="exp")
+    def rounded(e):
+        return e.xreplace({f: sympy.Float(round(float(f), digits)) for f in e.atoms(sympy.Float)})
+
+    expr = rounded(sympy.expand(expr, deep=True, power_base=False, log=False))
+    expr = rounded(sympy.powsimp(expr, combine="exp"))  # exp(log a - log b) = a/b: round again
     whole = {f: sympy.Integer(int(f)) for f in expr.atoms(sympy.Float) if float(f) == int(f)}
     return expr.xreplace(whole)
 
@@ -530,3 +533,43 @@ def plot(
         path=path,
         **kwargs,
     )
+
+
+def _round_significant(expr, digits: int):
+    import sympy  # noqa: PLC0415
+
+    expr = expr.xreplace({c: sympy.Float(c.evalf()) for c in expr.atoms(sympy.NumberSymbol)})
+    return expr.xreplace(
+        {f: sympy.Float(f"{float(f):.{digits}g}") for f in expr.atoms(sympy.Float)}
+    )
+
+
+def equivalent(found, truth, digits: int = 4, points: int = 200, seed: int = 0) -> bool:
+    """Whether two formulas are the same after rounding every number to ``digits``
+    significant digits (``pi`` in ``truth`` becomes 3.142 at 4 digits).
+
+    Numbers are rounded, turned into exact rationals and the difference is
+    simplified by sympy (also after rewriting through ``log`` and ``exp``, so
+    ``tanh(atanh(a) + atanh(b))`` equals ``(a + b) / (1 + a b)``). A quick
+    numeric check at ``points`` random points in [0.1, 0.9]^n comes first, so
+    formulas that differ never reach the slow symbolic step.
+    """
+    import sympy  # noqa: PLC0415
+
+    a = _round_significant(sympy.sympify(found), digits)
+    b = _round_significant(sympy.sympify(truth), digits)
+    diff = sympy.nsimplify(a - b, rational=True)
+    symbols = sorted(diff.free_symbols, key=lambda s: s.name)
+    if symbols:
+        fn = sympy.lambdify(symbols, diff, "numpy")
+        scale = sympy.lambdify(symbols, b, "numpy")
+        z = np.random.default_rng(seed).uniform(0.1, 0.9, (len(symbols), points))
+        with np.errstate(all="ignore"):
+            d = np.asarray(fn(*z), dtype=complex)
+            s = np.abs(np.asarray(scale(*z), dtype=complex)) + 1e-12
+        if np.nanmax(np.abs(d) / s) > 1e-6:
+            return False
+    for form in (diff, diff.rewrite(sympy.log).rewrite(sympy.exp)):
+        if sympy.simplify(form) == 0:
+            return True
+    return False
