@@ -72,6 +72,9 @@ class Config:
         ``kanflow.layers.DEFAULT_SPACES``).
       skan_selection_lr_scale: S-KAN's selection-logit learning rate as a multiple
         of ``learning_rate`` (``kanflow.recipes.fit_skan``).
+      skan_selection_entropy: weight of the mixed stage's selection-entropy penalty.
+      skan_final_temperature: the selection softmax's temperature at the end of the
+        mixed stage (annealed from 1).
       reference_hidden: hidden width of the B-spline KAN that sets the budget.
       steps: Adam steps per model.
       learning_rate: initial Adam learning rate (cosine decay).
@@ -83,6 +86,8 @@ class Config:
     models: tuple[str, ...] = ALL_MODELS
     skan_spaces: tuple[str, ...] = tuple(s.basis for s in kf.layers.DEFAULT_SPACES)
     skan_selection_lr_scale: float = 1.0
+    skan_selection_entropy: float = 0.0
+    skan_final_temperature: float = 1.0
     reference_hidden: int = 5
     steps: int = 2000
     learning_rate: float = 1e-2
@@ -169,6 +174,8 @@ def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
             y,
             learning_rate=cfg.learning_rate,
             selection_lr_scale=cfg.skan_selection_lr_scale,
+            selection_entropy=cfg.skan_selection_entropy,
+            final_temperature=cfg.skan_final_temperature,
             seed=seed,
             steps=(cfg.steps // 2, cfg.steps // 4, cfg.steps - cfg.steps // 2 - cfg.steps // 4),
             quiet=True,

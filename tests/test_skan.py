@@ -201,3 +201,65 @@ def test_fit_skan_selection_lr_scale_speeds_up_only_the_logits():
     np.testing.assert_allclose(first[10.0]["coef_0"], first[1.0]["coef_0"], rtol=1e-6)
     with pytest.raises(ValueError, match="selection_lr_scale"):
         kf.recipes.fit_skan(model, x, y, steps=(1, 1, 0), selection_lr_scale=0.0)
+
+
+def test_temperature_divides_the_selection_logits(x64):
+    layer = kf.layers.SKANLayer(4, spaces=POOL, param_dtype=jnp.float64)
+    x = np.random.default_rng(2).uniform(-1, 1, (6, 3))
+    p = _perturbed_init(layer, x)
+    cold = {"params": p, "selection": {"temperature": jnp.asarray(0.25)}}
+    sharp = {"params": {**p, "select_logits": p["select_logits"] * 4}}
+    np.testing.assert_allclose(layer.apply(cold, x), layer.apply(sharp, x), rtol=1e-12)
+    # selection folds the weights at the temperature they were trained at
+    a = kf.layers.select_spaces(layer, p, temperature=0.25)
+    b = kf.layers.select_spaces(layer, sharp["params"])
+    assert a[0].selection == b[0].selection
+    for k in a[1]:
+        np.testing.assert_allclose(a[1][k], b[1][k], rtol=1e-12)
+
+
+def test_fit_skan_anneals_the_temperature_in_one_run():
+    rng = np.random.default_rng(1)
+    x = jnp.asarray(rng.uniform(-1, 1, (64, 2)), jnp.float32)
+    y = jnp.sin(2 * x[:, :1]) + x[:, 1:] ** 2
+    model = kf.models.SKAN((2, 3, 1), spaces=("bspline", "chebyshev"))
+    phases = kf.recipes.fit_skan(
+        model, x, y, steps=(12, 2, 0), final_temperature=0.1, temperature_rounds=4, quiet=True
+    )
+    mixed = phases[0]
+    assert [float(mixed.variables["selection"][f"layer_{l}"]["temperature"]) for l in (0, 1)] == (
+        pytest.approx([0.1, 0.1])
+    )
+    steps = mixed.history["step"]
+    assert steps == sorted(set(steps)) and steps[-1] == 11  # one continued run, 12 steps
+    # the report uses the final temperature: entropy at T = 0.1 of the trained logits
+    logits = [np.asarray(mixed.variables["params"][f"layer_{l}"]["select_logits"]) for l in (0, 1)]
+    ref = [
+        -(w * np.log(w)).sum(0) / np.log(2)
+        for w in (scipy.special.softmax(z / 0.1, 0) for z in logits)
+    ]
+    np.testing.assert_allclose(
+        skan.selection_entropy(mixed.variables), np.mean(np.concatenate(ref)), rtol=1e-4
+    )
+    with pytest.raises(ValueError, match="final_temperature"):
+        kf.recipes.fit_skan(model, x, y, steps=(1, 1, 0), final_temperature=0.0)
+
+
+def test_selection_entropy_penalty_is_added_to_the_mixed_loss():
+    from kanflow.recipes import skan as recipe
+
+    rng = np.random.default_rng(3)
+    x = jnp.asarray(rng.uniform(-1, 1, (32, 2)), jnp.float32)
+    y = jnp.cos(x[:, :1]) * x[:, 1:]
+    model = kf.models.SKAN((2, 3, 1), spaces=("bspline", "chebyshev", "rbf"))
+    params = _perturbed_init(model, x)
+    batch = {"x": x, "y": y}
+    plain, *_ = recipe._stage_step(model, "mse", 5, 1e-2, 1.0, 0.0)
+    penalised, *_ = recipe._stage_step(model, "mse", 5, 1e-2, 1.0, 0.7)
+    base, _ = plain(params, {}, batch, None)
+    value, aux = penalised(params, {}, batch, None)
+    h = skan.selection_entropy({"params": params})
+    assert float(aux["selection_entropy"]) == pytest.approx(h, rel=1e-5)
+    assert float(value) == pytest.approx(float(base) + 0.7 * h, rel=1e-5)
+    with pytest.raises(ValueError, match="selection_entropy"):
+        kf.recipes.fit_skan(model, x, y, steps=(1, 1, 0), selection_entropy=-1.0)

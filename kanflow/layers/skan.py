@@ -7,7 +7,7 @@ Chebyshev degree 4). For output node ``j`` of a layer,
                    + scale_sp_ij sum_s w_sj sum_c coef^s_icj B^s_c(x_i)]``,
 
 i.e. node ``j``'s incoming edges are functions in the spaces ``s``, mixed by
-learnable selection weights ``w_:j = softmax(select_logits[:, j])`` (the
+learnable selection weights ``w_:j = softmax(select_logits[:, j] / T)`` (the
 choice that each node - not each edge - selects a space is the paper's; that
 it is the *output* node of a layer that selects for its incoming edges is
 ours). Each edge carries :class:`kanflow.layers.KANLayer`'s parametrisation
@@ -128,6 +128,13 @@ class SKANLayer(EdgeParametrisation):
         sel = np.asarray(self.selection)
         return {int(s): np.flatnonzero(sel == s) for s in np.unique(sel)}
 
+    def _temperature(self) -> Array | float:
+        """The selection softmax's temperature: the variable ``"selection"/"temperature"``
+        when the variables hold one (:func:`kanflow.recipes.fit_skan` anneals it), else 1."""
+        if self.has_variable("selection", "temperature"):
+            return self.get_variable("selection", "temperature")
+        return 1.0
+
     @nn.compact
     def __call__(self, x: Array, per_edge: bool = False) -> Array:
         """``[..., in] -> [..., out]``; ``per_edge``: unsummed ``[..., in, out]``."""
@@ -150,7 +157,7 @@ class SKANLayer(EdgeParametrisation):
             logits = self.param(
                 "select_logits", nn.initializers.zeros_init(), (len(pool), out), self.param_dtype
             )
-            w = jax.nn.softmax(logits, axis=0)  # [S, out]
+            w = jax.nn.softmax(logits / self._temperature(), axis=0)  # [S, out]
             y = 0.0
             for s, space in enumerate(pool):
                 c = self._coefficients(f"coef_{s}", n_in, space.num_basis(), out)
@@ -165,12 +172,15 @@ class SKANLayer(EdgeParametrisation):
         return self._add_base_and_bias(y, x, out, per_edge)
 
 
-def select_spaces(layer: SKANLayer, params: dict[str, Any]) -> tuple[SKANLayer, dict[str, Any]]:
+def select_spaces(
+    layer: SKANLayer, params: dict[str, Any], temperature: float = 1.0
+) -> tuple[SKANLayer, dict[str, Any]]:
     """Stage 2: each node keeps its largest-weight space; the others are dropped.
 
     Args:
       layer: a mixing layer (``selection=None``).
       params: its ``params``.
+      temperature: the softmax temperature the weights were trained at.
 
     Returns:
       ``(selected_layer, selected_params)``; the kept coefficients carry the
@@ -178,7 +188,7 @@ def select_spaces(layer: SKANLayer, params: dict[str, Any]) -> tuple[SKANLayer, 
     """
     if layer.selection is not None:
         raise ValueError("this layer has already selected its spaces")
-    w = np.asarray(jax.nn.softmax(params["select_logits"], axis=0))  # [S, out]
+    w = np.asarray(jax.nn.softmax(params["select_logits"] / temperature, axis=0))  # [S, out]
     sel = tuple(int(s) for s in np.argmax(w, axis=0))
     new_layer = layer.clone(selection=sel)
     new_params = {k: v for k, v in params.items() if k in ("scale_base", "scale_sp", "bias")}

@@ -29,7 +29,7 @@ from kanflow.layers.skan import (
     select_spaces,
 )
 
-__all__ = ["SKAN", "chosen_spaces", "prune", "select", "selection_entropy"]
+__all__ = ["SKAN", "chosen_spaces", "prune", "select", "selection_entropy", "temperature"]
 
 
 class SKAN(EdgeParametrisation):
@@ -68,11 +68,20 @@ class SKAN(EdgeParametrisation):
         return x
 
 
+def temperature(variables: dict[str, Any], l: int | str) -> float:
+    """Layer ``l``'s (index, or name in the variables) selection temperature in
+    ``variables`` (1 when none is stored)."""
+    name = l if isinstance(l, str) else f"layer_{l}"
+    return float(variables.get("selection", {}).get(name, {}).get("temperature", 1.0))
+
+
 def select(model: SKAN, variables: dict[str, Any]) -> tuple[SKAN, dict[str, Any]]:
     """Stage 2 for every layer: keep each node's strongest space, drop the rest."""
     params, sels = {}, []
     for l in range(len(model.widths) - 1):
-        layer, p = select_spaces(model.layer(l), variables["params"][f"layer_{l}"])
+        layer, p = select_spaces(
+            model.layer(l), variables["params"][f"layer_{l}"], temperature(variables, l)
+        )
         params[f"layer_{l}"] = p
         sels.append(layer.selection)
     return model.clone(selections=tuple(sels)), {"params": params}
@@ -82,16 +91,20 @@ def selection_entropy(variables: dict[str, Any]) -> float:
     """How undecided a mixing S-KAN's nodes are, from 0 to 1.
 
     The mean over every node of every layer of the entropy of its selection
-    weights ``softmax(select_logits[:, j])``, divided by ``log(pool size)``:
+    weights ``softmax(select_logits[:, j] / T)``, divided by ``log(pool size)``:
     1 when a node weighs all spaces equally, 0 when it puts all weight on one.
     """
     params = variables["params"]
-    logits = [p["select_logits"] for p in params.values() if "select_logits" in p]
+    logits = [
+        (p["select_logits"], temperature(variables, k))
+        for k, p in params.items()
+        if "select_logits" in p
+    ]
     if not logits:
         raise ValueError("selection_entropy needs a mixing S-KAN's variables (select_logits)")
     per_node = []
-    for z in logits:  # [S, out]
-        w = jax.nn.softmax(z, axis=0)
+    for z, t in logits:  # [S, out]
+        w = jax.nn.softmax(z / t, axis=0)
         norm = math.log(z.shape[0]) if z.shape[0] > 1 else 1.0  # one space: entropy 0
         per_node.append(jnp.sum(jax.scipy.special.entr(w), axis=0) / norm)
     return float(jnp.mean(jnp.concatenate(per_node)))

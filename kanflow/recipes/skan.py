@@ -12,6 +12,7 @@ import functools
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import optax
 
 from kanflow.data.images import ImageSource, eval_batches
@@ -50,6 +51,9 @@ def fit_skan(
     steps: tuple[int, int, int] = (1000, 500, 500),
     learning_rate: float = 1e-2,
     selection_lr_scale: float = 1.0,
+    selection_entropy: float = 0.0,
+    final_temperature: float = 1.0,
+    temperature_rounds: int = 10,
     batch_size: int | None = None,
     prune_threshold: float = 1e-2,
     loss: str = "mse",
@@ -75,6 +79,14 @@ def fit_skan(
         ``learning_rate`` (their own Adam; 1 trains them like every other
         parameter). Larger values let the mixed stage decide between spaces
         before selection (see ``kanflow.models.skan.selection_entropy``).
+      selection_entropy: weight of a penalty on the mixed stage's mean normalised
+        selection entropy (0 to 1 per node; 0 turns it off), which pushes each
+        node towards one space before selection.
+      final_temperature: the selection softmax's temperature at the end of the
+        mixed stage, annealed geometrically from 1 in ``temperature_rounds``
+        equal rounds of steps (one optimiser state and schedule throughout; the
+        temperature is a variable, so nothing recompiles); 1 keeps it at 1.
+        Selection folds the weights at the final temperature.
 
     Returns:
       the phases in order; the last one is the final model.
@@ -85,30 +97,52 @@ def fit_skan(
         raise ValueError(f"steps must be three ints >= 0 (mixed, selective, pruned), got {steps}")
     if not selection_lr_scale > 0:
         raise ValueError(f"selection_lr_scale must be > 0, got {selection_lr_scale}")
+    if not selection_entropy >= 0:
+        raise ValueError(f"selection_entropy must be >= 0, got {selection_entropy}")
+    if not final_temperature > 0 or temperature_rounds < 1:
+        raise ValueError(
+            f"need final_temperature > 0 and temperature_rounds >= 1, got "
+            f"{final_temperature} and {temperature_rounds}"
+        )
     data = {"x": x, "y": y}
     variables = jax.jit(model.init)(jax.random.key(seed), x[:1])
     phases: list[SKANPhase] = []
 
-    def train(stage: str, model, variables, n: int) -> dict:
-        loss_fn, opt, step_fn = _stage_step(model, loss, n, learning_rate, selection_lr_scale)
-        res = fit(
-            loss_fn,
-            variables["params"],
-            data,
-            optimizer=opt,
-            steps=n,
-            batch_size=batch_size,
-            seed=seed,
-            quiet=quiet,
-            desc=f"S-KAN {stage}",
-            step_fn=step_fn,
+    def train(stage: str, model, variables, n: int, temperatures=(1.0,)) -> dict:
+        entropy = selection_entropy if stage == "mixed" else 0.0
+        loss_fn, opt, step_fn = _stage_step(
+            model, loss, n, learning_rate, selection_lr_scale, entropy
         )
+        state, history, done = None, None, 0
+        for r, t in enumerate(temperatures):  # rounds share one optimiser state and schedule
+            done += n // len(temperatures) + (r < n % len(temperatures))
+            model_state = _temperature_state(model, t) if stage == "mixed" else None
+            res = fit(
+                loss_fn,
+                variables["params"],
+                data,
+                optimizer=opt,
+                steps=done,
+                batch_size=batch_size,
+                seed=seed,
+                quiet=quiet,
+                desc=f"S-KAN {stage}",
+                step_fn=step_fn,
+                model_state=model_state,
+                state=None if state is None else state.replace(model_state=model_state),
+            )
+            state = res.state
+            history = res.history if history is None else _join(history, res.history)
         v = {"params": res.params}
-        phases.append(SKANPhase(stage, model, v, res.history))
+        if stage == "mixed":
+            v["selection"] = _temperature_state(model, temperatures[-1])["selection"]
+        phases.append(SKANPhase(stage, model, v, history))
         return v
 
     if steps[0]:
-        variables = train("mixed", model, variables, steps[0])
+        rounds = 1 if final_temperature == 1.0 else temperature_rounds
+        temps = tuple(final_temperature ** (r / max(rounds - 1, 1)) for r in range(rounds))
+        variables = train("mixed", model, variables, steps[0], temps)
     model, variables = _skan.select(model, variables)
     variables = train("selective", model, variables, steps[1])
     if steps[2]:
@@ -117,13 +151,50 @@ def fit_skan(
     return phases
 
 
+def _temperature_state(model: _skan.SKAN, t: float) -> dict:
+    """``{"selection": {layer: {"temperature": t}}}`` for every layer of ``model``."""
+    t = jnp.asarray(t, jnp.float32)
+    return {"selection": {f"layer_{l}": {"temperature": t} for l in range(len(model.widths) - 1)}}
+
+
+def _join(a: dict, b: dict) -> dict:
+    """Two fit histories of one continued run, the second's records after the first's."""
+    last = a["step"][-1] if a.get("step") else -1
+    return {k: a[k] + [v for v, s in zip(b[k], b["step"], strict=True) if s > last] for k in a}
+
+
+def _mean_entropy(params: dict, model_state: dict | None) -> jax.Array:
+    """Traceable mean over nodes of the normalised selection entropy (as
+    :func:`kanflow.models.skan.selection_entropy`)."""
+    per_node = []
+    for name, p in params.items():
+        if "select_logits" in p:
+            z = p["select_logits"]
+            t = ((model_state or {}).get("selection", {}).get(name, {})).get("temperature", 1.0)
+            w = jax.nn.softmax(z / t, axis=0)
+            per_node.append(jnp.sum(jax.scipy.special.entr(w), axis=0) / jnp.log(z.shape[0]))
+    return jnp.mean(jnp.concatenate(per_node))
+
+
 @functools.lru_cache(maxsize=16)
 def _stage_step(
-    model: _skan.SKAN, loss: str, steps: int, learning_rate: float, selection_lr_scale: float
+    model: _skan.SKAN,
+    loss: str,
+    steps: int,
+    learning_rate: float,
+    selection_lr_scale: float,
+    selection_entropy: float = 0.0,
 ):
     """``(loss_fn, optimizer, step)`` of one stage, cached: equal models (other
     seeds, other targets of the same shape) share one compiled step."""
     loss_fn = supervised_loss(model, loss)
+    if selection_entropy:
+        plain = loss_fn
+
+        def loss_fn(params, model_state, batch, rng):
+            value, aux = plain(params, model_state, batch, rng)
+            h = _mean_entropy(params, model_state)
+            return value + selection_entropy * h, {**aux, "selection_entropy": h}
 
     def adam(lr: float) -> optax.GradientTransformation:
         return optax.adam(optax.cosine_decay_schedule(lr, max(steps, 1)))

@@ -154,16 +154,17 @@ def _safe_tan(x, y_th):
 def _clip_unit(f, edge_value):
     def safe(x, y_th):
         del y_th
-        inside = jnp.abs(x) <= 1
-        return jnp.where(inside, f(jnp.clip(x, -1.0, 1.0)), edge_value(x))
+        inside = jnp.abs(x) < 1  # f at +-1 is edge_value; its slope there is infinite
+        return jnp.where(inside, f(jnp.where(inside, x, 0.0)), edge_value(x))
 
     return safe
 
 
 def _safe_arctanh(x, y_th):
-    x_th = math.tanh(y_th)
+    x_th = min(math.tanh(y_th), 1.0 - 1e-12)  # tanh(y_th) rounds to 1 for y_th > 19
     inside = jnp.abs(x) < x_th
-    return jnp.where(inside, jnp.arctanh(jnp.clip(x, -x_th, x_th)), y_th * jnp.sign(x))
+    cap = math.atanh(x_th) * jnp.sign(x)  # continuous at +-x_th
+    return jnp.where(inside, jnp.arctanh(jnp.where(inside, x, 0.0)), cap)
 
 
 def _exact(fn):
