@@ -65,7 +65,7 @@ def test_with_sparsity_adds_the_penalty_of_the_same_forward_pass(x64):
     reg_loss = sparsity.with_sparsity(base, 0.01, lamb_entropy=1.5, lamb_coefdiff=0.1)
     state = {"grid": v["grid"]}
     loss, aux = jax.jit(reg_loss)(v["params"], state, batch, None)
-    plain, _ = base(v["params"], state, batch, None)
+    plain, _ = jax.jit(base)(v["params"], state, batch, None)
     stats = kan_ops.layer_edges(model, v, batch["x"])
     scales = [e.std(0) / (h.std(0)[:, None] + 0.1) for h, e in stats]
     coefs = [np.asarray(v["params"][f"layer_{l}"]["coef"]) for l in range(2)]
@@ -74,14 +74,15 @@ def test_with_sparsity_adds_the_penalty_of_the_same_forward_pass(x64):
     )
     assert float(aux["reg"]) == pytest.approx(want, rel=1e-9)
     assert float(loss) == pytest.approx(float(plain) + 0.01 * want, rel=1e-10)
-    grads = jax.grad(lambda p: reg_loss(p, state, batch, None)[0])(v["params"])
+    grads = jax.jit(jax.grad(lambda p: reg_loss(p, state, batch, None)[0]))(v["params"])
     assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(grads))
     with pytest.raises(ValueError, match="lamb must be >= 0"):
         sparsity.with_sparsity(base, -1.0)
 
 
 def layer0_edges(model, v, x):
-    return model.layer(0).apply({c: t["layer_0"] for c, t in v.items()}, x, per_edge=True)
+    edges = jax.jit(lambda v, x: model.layer(0).apply(v, x, per_edge=True))
+    return edges({c: t["layer_0"] for c, t in v.items()}, x)
 
 
 def test_edge_mask_removes_exactly_the_masked_edges(x64):
@@ -94,15 +95,15 @@ def test_edge_mask_removes_exactly_the_masked_edges(x64):
     masked = kan_ops.with_edge_mask(v, [mask])
     want = (edges - np.array([0.3, -0.2]) / 3) * mask  # the edges without their bias share
     want = want.sum(1) + np.array([0.3, -0.2])
-    np.testing.assert_allclose(model.apply(masked, x), want, rtol=1e-12)
+    np.testing.assert_allclose(jax.jit(model.apply)(masked, x), want, rtol=1e-12)
     per_edge = layer0_edges(model, masked, x)
     np.testing.assert_allclose(np.asarray(per_edge).sum(1), want, rtol=1e-12)
-    g = jax.grad(lambda p: model.apply({**masked, "params": p}, x).sum())(masked["params"])
+    g = jax.jit(jax.grad(lambda p: model.apply({**masked, "params": p}, x).sum()))(masked["params"])
     assert np.all(np.asarray(g["layer_0"]["coef"])[0, :, 1] == 0)  # a masked edge learns nothing
     assert np.all(np.asarray(g["layer_0"]["scale_base"])[2, 0] == 0)
     bad = kan_ops.with_edge_mask(v, [np.ones((2, 3))])
     with pytest.raises(ValueError, match=r"mask.*\[in, out\] = \[3, 2\]"):
-        model.apply(bad, x)
+        jax.jit(model.apply)(bad, x)
 
 
 def kill(v, layer, inputs=None, outputs=None, edge=None):
@@ -138,8 +139,8 @@ def test_prune_keeps_nodes_live_on_both_sides_only(x64):
     pruned, pv = kan_ops.prune(model, v, x, node_threshold=1e-3, edge_threshold=None)
     assert pruned.widths == (2, 3, 1)
     # the function loses exactly the removed nodes' outgoing edges
-    want = np.asarray(model.apply(v, x))[:, 0] - stats[1][1][:, [1, 3], 0].sum(1)
-    np.testing.assert_allclose(np.asarray(pruned.apply(pv, x))[:, 0], want, rtol=1e-10)
+    want = np.asarray(jax.jit(model.apply)(v, x))[:, 0] - stats[1][1][:, [1, 3], 0].sum(1)
+    np.testing.assert_allclose(np.asarray(jax.jit(pruned.apply)(pv, x))[:, 0], want, rtol=1e-10)
 
 
 def test_edge_pruning_masks_weak_edges(x64):
@@ -189,9 +190,11 @@ def test_prune_by_attribution_and_prune_inputs(x64):
     x = np.random.default_rng(8).uniform(-1, 1, (200, 3))
     pruned, pv = kan_ops.prune(model, v, x, method="attribution", edge_threshold=None)
     assert pruned.widths == (3, 3, 1)
-    np.testing.assert_allclose(pruned.apply(pv, x), model.apply(v, x), rtol=1e-10)
+    np.testing.assert_allclose(jax.jit(pruned.apply)(pv, x), jax.jit(model.apply)(v, x), rtol=1e-10)
     smaller, sv, kept = kan_ops.prune_inputs(pruned, pv, x)
     assert kept.tolist() == [0, 2] and smaller.widths == (2, 3, 1)
-    np.testing.assert_allclose(smaller.apply(sv, x[:, kept]), model.apply(v, x), rtol=1e-10)
+    np.testing.assert_allclose(
+        jax.jit(smaller.apply)(sv, x[:, kept]), jax.jit(model.apply)(v, x), rtol=1e-10
+    )
     with pytest.raises(ValueError, match="method"):
         kan_ops.prune(model, v, x, method="weights")
