@@ -85,9 +85,9 @@ class Config:
     targets: tuple[str, ...] = tuple(kf.data.TARGETS)
     models: tuple[str, ...] = ALL_MODELS
     skan_spaces: tuple[str, ...] = tuple(s.basis for s in kf.layers.DEFAULT_SPACES)
-    skan_selection_lr_scale: float = 1.0
+    skan_selection_lr_scale: float = 30.0
     skan_selection_entropy: float = 0.0
-    skan_final_temperature: float = 1.0
+    skan_final_temperature: float = 0.05
     reference_hidden: int = 5
     steps: int = 2000
     learning_rate: float = 1e-2

@@ -50,9 +50,9 @@ def fit_skan(
     *,
     steps: tuple[int, int, int] = (1000, 500, 500),
     learning_rate: float = 1e-2,
-    selection_lr_scale: float = 1.0,
+    selection_lr_scale: float = 30.0,
     selection_entropy: float = 0.0,
-    final_temperature: float = 1.0,
+    final_temperature: float = 0.05,
     temperature_rounds: int = 10,
     batch_size: int | None = None,
     prune_threshold: float = 1e-2,
@@ -79,6 +79,11 @@ def fit_skan(
         ``learning_rate`` (their own Adam; 1 trains them like every other
         parameter). Larger values let the mixed stage decide between spaces
         before selection (see ``kanflow.models.skan.selection_entropy``).
+        The defaults (30, with ``final_temperature`` 0.05) were the best of
+        five settings compared on seven targets x three seeds (README): mean
+        normalised selection entropy 0.04 (0.99 with 1 and 1), test RMSE
+        changed by selection x1.0-8.5 (median per target; x6-215 before), and
+        the lowest final errors.
       selection_entropy: weight of a penalty on the mixed stage's mean normalised
         selection entropy (0 to 1 per node; 0 turns it off), which pushes each
         node towards one space before selection.
@@ -140,7 +145,7 @@ def fit_skan(
         return v
 
     if steps[0]:
-        rounds = 1 if final_temperature == 1.0 else temperature_rounds
+        rounds = 1 if final_temperature == 1.0 else min(temperature_rounds, steps[0])
         temps = tuple(final_temperature ** (r / max(rounds - 1, 1)) for r in range(rounds))
         variables = train("mixed", model, variables, steps[0], temps)
     model, variables = _skan.select(model, variables)
