@@ -54,3 +54,19 @@ def test_live_nodes_needs_both_sides():
     assert kf.layers.live_nodes(np.zeros(3), np.array([0.0, 2.0, 1.0]), 0.5).tolist() == [0]
     with pytest.raises(ValueError, match="equal-length"):
         kf.layers.live_nodes(np.ones(3), np.ones(2), 0.5)
+
+
+def test_capture_accepts_unhashable_apply_arguments():
+    import flax.linen as nn
+
+    class Scaled(nn.Module):
+        @nn.compact
+        def __call__(self, x, scale):
+            return kf.layers.KANLayer(2, name="kan")(x * scale)
+
+    model = Scaled()
+    x = np.random.default_rng(0).uniform(-1, 1, (5, 3))
+    scale = np.array([1.0, 2.0, 3.0])  # an array keyword argument: not hashable
+    v = model.init(jax.random.key(0), x, scale=scale)
+    got = kf.layers.layer_inputs(model, v, x, kf.layers.KANLayer, scale=scale)
+    np.testing.assert_allclose(got[("kan",)], x * scale, rtol=1e-6)

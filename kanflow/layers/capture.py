@@ -50,8 +50,12 @@ def map_layers(
       the root (e.g. ``("layer_0",)`` or ``("conv_1", "skan")``); a module
       called several times keeps its first call.
     """
-    run = _compiled_run(model, where, fn, tuple(sorted(apply_kwargs.items())))
-    return run(variables, x)
+    key = (model, where, fn, tuple(sorted(apply_kwargs.items())))
+    try:
+        hash(key)
+    except TypeError:  # e.g. an array among apply_kwargs: compile without caching
+        return _compiled_run.__wrapped__(*key)(variables, x)
+    return _compiled_run(*key)(variables, x)
 
 
 @functools.lru_cache(maxsize=64)
