@@ -25,9 +25,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import subprocess
-import sys
-import time
+
+from _fresh import pykan_exp_sin_dataset, run_fresh
 
 
 def kanflow_worker(steps_per_grid: int, restarts: int) -> dict:
@@ -56,19 +55,10 @@ def kanflow_worker(steps_per_grid: int, restarts: int) -> dict:
 
 
 def pykan_worker() -> dict:
-    import os
-    import tempfile
-
     import torch
     from kan import KAN
-    from kan.utils import create_dataset
 
-    os.chdir(tempfile.mkdtemp())  # pykan writes its checkpoints and figures here
-    f = lambda x: torch.exp(torch.sin(torch.pi * x[:, [0]]) + x[:, [1]] ** 2)
-    dataset = create_dataset(f, n_var=2, train_num=1000, test_num=1000, device="cpu")
-    for split in ("train", "test"):  # float64 points and labels
-        x = dataset[f"{split}_input"] = dataset[f"{split}_input"].double()
-        dataset[f"{split}_label"] = f(x)
+    dataset = pykan_exp_sin_dataset()
     model = None
     for g in (3, 10, 20):
         # float64 by .double(): with torch's default dtype set to float64 instead,
@@ -85,17 +75,6 @@ def pykan_worker() -> dict:
         pred = model(dataset["test_input"])
     rmse = float(torch.sqrt(torch.mean((pred - dataset["test_label"]) ** 2)))
     return {"rmse": rmse}
-
-
-def run_fresh(args: list[str]) -> tuple[float, dict]:
-    t0 = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, check=False
-    )
-    seconds = time.perf_counter() - t0
-    if out.returncode:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{out.stderr[-2000:]}")
-    return seconds, json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None) -> None:
@@ -116,9 +95,9 @@ def main(argv=None) -> None:
     ours.append(f"--restarts={a.restarts}")
     runs: dict[str, list] = {"kanflow": [], "pykan": []}
     for _ in range(a.repeats):  # interleaved: kanflow, pykan, kanflow, ...
-        runs["kanflow"].append(run_fresh(ours))
+        runs["kanflow"].append(run_fresh(__file__, ours))
         if has_pykan:
-            runs["pykan"].append(run_fresh(["--worker", "pykan"]))
+            runs["pykan"].append(run_fresh(__file__, ["--worker", "pykan"]))
     best = {k: min(v, key=lambda r: r[0]) for k, v in runs.items() if v}
     for name, (secs, res) in best.items():
         extra = f", cumulative per grid {res['phases']}" if "phases" in res else ""

@@ -26,9 +26,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import subprocess
-import sys
-import time
+
+from _fresh import pykan_exp_sin_dataset, run_fresh
 
 HELLO_LIB = ["x", "x^2", "x^3", "x^4", "exp", "log", "sqrt", "tanh", "sin", "abs"]
 
@@ -67,19 +66,11 @@ def kanflow_worker() -> dict:
 
 
 def pykan_worker() -> dict:
-    import os
-    import tempfile
-
     import torch
     from kan import KAN
-    from kan.utils import create_dataset, ex_round
+    from kan.utils import ex_round
 
-    os.chdir(tempfile.mkdtemp())  # pykan writes its checkpoints and figures here
-    f = lambda x: torch.exp(torch.sin(torch.pi * x[:, [0]]) + x[:, [1]] ** 2)
-    dataset = create_dataset(f, n_var=2, train_num=1000, test_num=1000, device="cpu")
-    for split in ("train", "test"):  # float64 points and labels
-        x = dataset[f"{split}_input"] = dataset[f"{split}_input"].double()
-        dataset[f"{split}_label"] = f(x)
+    dataset = pykan_exp_sin_dataset()
 
     def in_float64(method, *args):
         # pykan builds the pruned / refined model in torch's default dtype
@@ -105,17 +96,6 @@ def pykan_worker() -> dict:
     }
 
 
-def run_fresh(args: list[str]) -> tuple[float, dict]:
-    t0 = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, check=False
-    )
-    seconds = time.perf_counter() - t0
-    if out.returncode:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{out.stderr[-2000:]}")
-    return seconds, json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--repeats", type=int, default=1, help="fresh processes per library")
@@ -127,9 +107,9 @@ def main(argv=None) -> None:
     has_pykan = all(importlib.util.find_spec(m) for m in ("kan", "torch"))
     runs: dict[str, list] = {"kanflow": [], "pykan": []}
     for _ in range(a.repeats):  # interleaved: kanflow, pykan, kanflow, ...
-        runs["kanflow"].append(run_fresh(["--worker", "kanflow"]))
+        runs["kanflow"].append(run_fresh(__file__, ["--worker", "kanflow"]))
         if has_pykan:
-            runs["pykan"].append(run_fresh(["--worker", "pykan"]))
+            runs["pykan"].append(run_fresh(__file__, ["--worker", "pykan"]))
     for name, results in runs.items():
         for secs, res in results:
             extra = f", stages {res['stages']}" if "stages" in res else ""

@@ -82,6 +82,8 @@ def test_formula_round_trip(x64):
     np.testing.assert_allclose(
         fn(x[:, 0], x[:, 1]), np.asarray(jax.jit(sym.apply)(masked, x))[:, 0], atol=1e-10
     )
+    _, phi = sm.edge_values_on(sym, masked, x)[0]
+    assert np.all(phi[:, 0, 1] == 0) and np.all(phi[:, 1, 2] == 0)  # pruned formula edges
     assert sm.formula(sym, sv, symbols=["u", "v"])[0].free_symbols == set(sympy.symbols("u v"))
 
 

@@ -112,8 +112,16 @@ def _scores(model: KAN, variables: dict, x, method: str):
     stats = layer_edges(model, variables, x)
     if method == "edge":
         return None, [np.mean(np.abs(e), axis=0) for _, e in stats]
-    edge_std = [np.std(e, axis=0) for _, e in stats]
-    out_std = [np.std(e.sum(1), axis=0) for _, e in stats]
+    return edge_attribution(stats)
+
+
+def edge_attribution(
+    stats: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """:func:`attribution_scores` from each layer's ``(h [N, in], phi [N, in, out])``
+    (:func:`layer_edges`): the edges' and the layer outputs' standard deviations over N."""
+    edge_std = [np.std(phi, axis=0) for _, phi in stats]
+    out_std = [np.std(phi.sum(1), axis=0) for _, phi in stats]
     return attribution_scores(edge_std, out_std)
 
 

@@ -29,7 +29,15 @@ from kanflow.layers.skan import (
     select_spaces,
 )
 
-__all__ = ["SKAN", "chosen_spaces", "prune", "select", "selection_entropy", "temperature"]
+__all__ = [
+    "SKAN",
+    "chosen_spaces",
+    "mean_selection_entropy",
+    "prune",
+    "select",
+    "selection_entropy",
+    "temperature",
+]
 
 
 class SKAN(EdgeParametrisation):
@@ -68,11 +76,14 @@ class SKAN(EdgeParametrisation):
         return x
 
 
+def _stored_temperature(variables: dict[str, Any], name: str) -> Any:
+    return variables.get("selection", {}).get(name, {}).get("temperature", 1.0)
+
+
 def temperature(variables: dict[str, Any], l: int | str) -> float:
     """Layer ``l``'s (index, or name in the variables) selection temperature in
     ``variables`` (1 when none is stored)."""
-    name = l if isinstance(l, str) else f"layer_{l}"
-    return float(variables.get("selection", {}).get(name, {}).get("temperature", 1.0))
+    return float(_stored_temperature(variables, l if isinstance(l, str) else f"layer_{l}"))
 
 
 def select(model: SKAN, variables: dict[str, Any]) -> tuple[SKAN, dict[str, Any]]:
@@ -94,20 +105,21 @@ def selection_entropy(variables: dict[str, Any]) -> float:
     weights ``softmax(select_logits[:, j] / T)``, divided by ``log(pool size)``:
     1 when a node weighs all spaces equally, 0 when it puts all weight on one.
     """
-    params = variables["params"]
-    logits = [
-        (p["select_logits"], temperature(variables, k))
-        for k, p in params.items()
-        if "select_logits" in p
-    ]
-    if not logits:
-        raise ValueError("selection_entropy needs a mixing S-KAN's variables (select_logits)")
+    return float(mean_selection_entropy(variables))
+
+
+def mean_selection_entropy(variables: dict[str, Any]) -> Array:
+    """:func:`selection_entropy` as a traceable scalar (for a loss term)."""
     per_node = []
-    for z, t in logits:  # [S, out]
-        w = jax.nn.softmax(z / t, axis=0)
-        norm = math.log(z.shape[0]) if z.shape[0] > 1 else 1.0  # one space: entropy 0
-        per_node.append(jnp.sum(jax.scipy.special.entr(w), axis=0) / norm)
-    return float(jnp.mean(jnp.concatenate(per_node)))
+    for name, p in variables["params"].items():
+        if "select_logits" in p:
+            z = p["select_logits"]  # [S, out]
+            w = jax.nn.softmax(z / _stored_temperature(variables, name), axis=0)
+            norm = math.log(z.shape[0]) if z.shape[0] > 1 else 1.0  # one space: entropy 0
+            per_node.append(jnp.sum(jax.scipy.special.entr(w), axis=0) / norm)
+    if not per_node:
+        raise ValueError("selection_entropy needs a mixing S-KAN's variables (select_logits)")
+    return jnp.mean(jnp.concatenate(per_node))
 
 
 def chosen_spaces(model: SKAN) -> list[list[str]]:

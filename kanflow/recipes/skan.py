@@ -168,19 +168,6 @@ def _join(a: dict, b: dict) -> dict:
     return {k: a[k] + [v for v, s in zip(b[k], b["step"], strict=True) if s > last] for k in a}
 
 
-def _mean_entropy(params: dict, model_state: dict | None) -> jax.Array:
-    """Traceable mean over nodes of the normalised selection entropy (as
-    :func:`kanflow.models.skan.selection_entropy`)."""
-    per_node = []
-    for name, p in params.items():
-        if "select_logits" in p:
-            z = p["select_logits"]
-            t = ((model_state or {}).get("selection", {}).get(name, {})).get("temperature", 1.0)
-            w = jax.nn.softmax(z / t, axis=0)
-            per_node.append(jnp.sum(jax.scipy.special.entr(w), axis=0) / jnp.log(z.shape[0]))
-    return jnp.mean(jnp.concatenate(per_node))
-
-
 @functools.lru_cache(maxsize=16)
 def _stage_step(
     model: _skan.SKAN,
@@ -198,7 +185,7 @@ def _stage_step(
 
         def loss_fn(params, model_state, batch, rng):
             value, aux = plain(params, model_state, batch, rng)
-            h = _mean_entropy(params, model_state)
+            h = _skan.mean_selection_entropy({"params": params, **(model_state or {})})
             return value + selection_entropy * h, {**aux, "selection_entropy": h}
 
     def adam(lr: float) -> optax.GradientTransformation:

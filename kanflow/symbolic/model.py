@@ -25,10 +25,9 @@ import numpy as np
 from jax import Array
 
 from kanflow.checks import as_widths
-from kanflow.layers.capture import edge_values
 from kanflow.layers.config import KANConfig
 from kanflow.layers.kan import KANLayer
-from kanflow.models.kan import KAN
+from kanflow.models.kan import KAN, edge_attribution, layer_edges
 from kanflow.symbolic import library
 from kanflow.symbolic.fit import fit_affine, selection_loss
 
@@ -100,7 +99,7 @@ class SymbolicKAN(KANConfig):
                 f"SymbolicKAN expects inputs [..., {self.widths[0]}], got shape {x.shape}"
             )
         for l in range(len(self.widths) - 1):
-            symbolic = np.array([[bool(n) for n in row] for row in self.functions[l]])
+            symbolic = self.symbolic_mask(l)
             numeric = jnp.asarray(~symbolic, jnp.float32)
             y = KANLayer(self.widths[l + 1], **self.kan_settings(), name=f"layer_{l}")(
                 x, edge_mask=numeric if symbolic.any() else None
@@ -176,8 +175,7 @@ def _edge_data(model: SymbolicKAN, variables: dict, x) -> list[tuple[np.ndarray,
             f"x must be samples [N >= 1, {model.widths[0]}] of the model's input, got {x.shape}"
         )
 
-    out = edge_values(model, variables, x, KANLayer)
-    return [(np.asarray(h, np.float64), np.asarray(e, np.float64)) for h, e in out.values()]
+    return layer_edges(model, variables, x)
 
 
 def _live(variables: dict, l: int, shape) -> np.ndarray:
@@ -269,11 +267,13 @@ def _ranked(fit, names, l, i, j, weight_simple, e) -> list[EdgeFit]:
 
 
 def _set_edge(model: SymbolicKAN, variables: dict, l, i, j, name, params) -> tuple:
+    """Edge ``(l, i, j)`` set to the simplest form of ``name(params)``:
+    ``(model, variables, name, params)`` as set."""
     name, params = library.simplest(name, params)
     affine = np.array(variables["params"][f"symbolic_{l}"])  # a host copy: no device op
     affine[i, j] = params
     new = {**variables, "params": {**variables["params"], f"symbolic_{l}": affine}}
-    return model.with_function(l, i, j, name), new
+    return model.with_function(l, i, j, name), new, name, params
 
 
 def fix_symbolic(
@@ -305,7 +305,7 @@ def fix_symbolic(
     model, variables = to_symbolic(model, variables)
     _check_edge(model, variables, layer, i, j)
     if not fit:
-        return (*_set_edge(model, variables, layer, i, j, name, (1.0, 0.0, 1.0, 0.0)), None)
+        return (*_set_edge(model, variables, layer, i, j, name, (1.0, 0.0, 1.0, 0.0))[:2], None)
     h, phi = _edge_data(model, variables, x)[layer]
     result = fit_affine(h[:, i], phi[:, i, j], [name], **search)
     r2 = float(result.r2[0, 0])
@@ -314,7 +314,7 @@ def fix_symbolic(
             f"cannot fit {name!r} to edge (layer={layer}, i={i}, j={j}): every candidate (a, b) "
             "sends a x + b outside its domain on the data"
         )
-    return (*_set_edge(model, variables, layer, i, j, name, result.params[0, 0]), r2)
+    return (*_set_edge(model, variables, layer, i, j, name, result.params[0, 0])[:2], r2)
 
 
 def auto_symbolic(
@@ -353,9 +353,10 @@ def auto_symbolic(
     for e, (l, i, j) in enumerate(edges):
         best = _ranked(fit, names, l, i, j, weight_simple, e)[0]
         if best.r2 >= r2_threshold and np.isfinite(best.loss):
-            name, params = library.simplest(best.name, best.params)
+            model, variables, name, params = _set_edge(
+                model, variables, l, i, j, best.name, best.params
+            )
             best = dataclasses.replace(best, name=name, params=tuple(map(float, params)))
-            model, variables = _set_edge(model, variables, l, i, j, name, params)
         else:
             best = dataclasses.replace(best, name="")
         report.append(best)
@@ -444,6 +445,18 @@ def formula(
     return [sympy.simplify(e) for e in h] if simplify else h
 
 
+def _with_formulas(model: SymbolicKAN, variables: dict, l: int, h, phi) -> np.ndarray:
+    """Layer ``l``'s numeric edge values ``phi [N, in, out]`` at inputs ``h [N, in]``
+    with each live symbolic edge replaced by its formula's value."""
+    sym = model.symbolic_mask(l)
+    if not sym.any():
+        return phi
+    affine = np.asarray(variables["params"][f"symbolic_{l}"], np.float64)
+    formulas = model._symbolic_edges(l, jnp.asarray(h), jnp.asarray(affine), None)
+    live = _live(variables, l, sym.shape)
+    return np.where(sym & live, np.asarray(formulas, np.float64), phi)
+
+
 def edge_values_on(
     model: KAN | SymbolicKAN, variables: dict, x
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -452,28 +465,13 @@ def edge_values_on(
     pruned ones). Float64 NumPy."""
     model, variables = to_symbolic(model, variables)
     data = _edge_data(model, variables, x)
-    out = []
-    for l, (h, phi) in enumerate(data):
-        sym = model.symbolic_mask(l)
-        if sym.any():
-            affine = np.asarray(variables["params"][f"symbolic_{l}"], np.float64)
-            live = _live(variables, l, sym.shape)
-            formulas = model._symbolic_edges(l, jnp.asarray(h), jnp.asarray(affine), None)
-            phi = np.where(sym & live, np.asarray(formulas, np.float64), phi)
-        out.append((h, phi))
-    return out
+    return [(h, _with_formulas(model, variables, l, h, phi)) for l, (h, phi) in enumerate(data)]
 
 
 def network_scores(model: KAN | SymbolicKAN, variables: dict, x) -> list[np.ndarray]:
     """pykan's attribution score of every edge (:func:`kanflow.models.kan.attribution_scores`),
     formulas included: per layer ``[in, out]``."""
-    from kanflow.models.kan import attribution_scores  # noqa: PLC0415
-
-    data = edge_values_on(model, variables, x)
-    _, edges = attribution_scores(
-        [np.std(phi, axis=0) for _, phi in data], [np.std(phi.sum(1), axis=0) for _, phi in data]
-    )
-    return edges
+    return edge_attribution(edge_values_on(model, variables, x))[1]
 
 
 def plot(
@@ -494,42 +492,19 @@ def plot(
     Returns:
       The matplotlib figure (shown inline in notebooks).
     """
-    from kanflow.plot import plot_network  # noqa: PLC0415
+    from kanflow.plot import edge_functions, plot_network  # noqa: PLC0415
 
     sym_model, sym_vars = to_symbolic(model, variables)
-    data = edge_values_on(sym_model, sym_vars, x)
-    curves, masks, labels = [], [], []
-    t_in = None
-    for l, (h, _) in enumerate(data):
-        lo, hi = h.min(0), h.max(0)
-        t = lo + (hi - lo) * np.linspace(0.0, 1.0, num)[:, None]  # [num, in]
-        t_in = t if l == 0 else t_in
-        curves.append(t)
-        masks.append(_live(sym_vars, l, (sym_model.widths[l], sym_model.widths[l + 1])))
-        labels.append([[n or None for n in row] for row in sym_model.functions[l]])
-    # each layer's curves: the network's edges evaluated on a grid of its own inputs
-    phis = []
-    for l, t in enumerate(curves):
-        layer_model = SymbolicKAN(
-            (sym_model.widths[l], sym_model.widths[l + 1]),
-            functions=(sym_model.functions[l],),
-            y_th=sym_model.y_th,
-            **sym_model.kan_settings(),
-        )
-        layer_vars = {
-            c: {
-                k.replace(f"_{l}", "_0"): v
-                for k, v in tree.items()
-                if k in (f"layer_{l}", f"symbolic_{l}")
-            }
-            for c, tree in sym_vars.items()
-        }
-        phis.append(edge_values_on(layer_model, layer_vars, t)[0][1])
+    curves = [
+        (t, _with_formulas(sym_model, sym_vars, l, t, np.asarray(phi, np.float64)))
+        for l, (t, phi) in enumerate(edge_functions(sym_model, sym_vars, x, num))
+    ]
+    layers = range(len(sym_model.widths) - 1)
     return plot_network(
-        [(t, phi) for t, phi in zip(curves, phis, strict=True)],
+        curves,
         scores=network_scores(sym_model, sym_vars, x),
-        masks=masks,
-        labels=labels,
+        masks=[_live(sym_vars, l, curves[l][1].shape[1:]) for l in layers],
+        labels=[[[n or None for n in row] for row in sym_model.functions[l]] for l in layers],
         path=path,
         **kwargs,
     )
