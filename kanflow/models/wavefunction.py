@@ -54,9 +54,13 @@ def wavefunction(
 ) -> Wavefunction:
     """A :class:`Wavefunction` over an MLP (smooth ``activation``) or a KAN (any basis).
 
-    Defaults: MLP ``1-32-32-1`` with tanh; KAN ``1-8-1`` with cubic B-splines
-    on ``G = 10`` intervals of ``[0, 1]``; ``kan_settings`` are any other
-    :class:`kanflow.layers.KANConfig` fields (``basis``, ``grid_size``, ...).
+    Defaults: MLP ``1-32-32-1`` with tanh; KAN ``1-8-1`` with Gaussian RBFs
+    (fast-kan) on ``G = 10`` centres spanning ``[0, 1]``; ``kan_settings`` are any
+    other :class:`kanflow.layers.KANConfig` fields (``basis``, ``grid_size``, ...).
+    The RBF default makes the KAN wavefunction smooth: with cubic B-splines
+    (``basis="bspline"``) psi is only ``C^2``, piecewise polynomial with breaks
+    inside the panels, so Gauss quadrature of its energy converges
+    algebraically and the solver's two quadratures disagree at about 1e-5.
     ``jumps``: the potential's discontinuities (see the module docstring).
     """
     jumps = tuple(float(j) for j in jumps)
@@ -68,6 +72,6 @@ def wavefunction(
         return Wavefunction(MLP(widths, activation=activation, param_dtype=param_dtype), jumps)
     if kind == "kan":
         widths = (n_in, *(hidden or (8,)), 1)
-        settings = {"grid_size": 10, "grid_range": (0.0, 1.0), **kan_settings}
+        settings = {"basis": "rbf", "grid_size": 10, "grid_range": (0.0, 1.0), **kan_settings}
         return Wavefunction(KAN(widths, param_dtype=param_dtype, **settings), jumps)
     raise ValueError(f"model must be 'mlp' or 'kan', got {kind!r}")

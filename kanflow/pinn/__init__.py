@@ -1,6 +1,14 @@
 """PINN wavefunctions for 1-D quantum wells, with exact and finite-difference references."""
 
-from kanflow.pinn.potentials import Barrier, FiniteWell, InfiniteWell, Piecewise, Potential
+from kanflow.pinn.potentials import (
+    Barrier,
+    FiniteWell,
+    InfiniteWell,
+    Piecewise,
+    Potential,
+    random_piecewise,
+    random_smooth,
+)
 from kanflow.pinn.quadrature import composite_gauss
 from kanflow.pinn.reference import (
     exact_piecewise,
@@ -8,7 +16,14 @@ from kanflow.pinn.reference import (
     reference_energies,
     reference_wavefunction,
 )
-from kanflow.pinn.solver import SolveResult, derivatives, rayleigh_quotient, solve
+from kanflow.pinn.solver import (
+    SolveResult,
+    check_quadrature,
+    derivatives,
+    rayleigh_quotient,
+    solve,
+    solve_states,
+)
 
 __all__ = [
     "Barrier",
@@ -17,12 +32,16 @@ __all__ = [
     "Piecewise",
     "Potential",
     "SolveResult",
+    "check_quadrature",
     "composite_gauss",
     "derivatives",
     "exact_piecewise",
     "finite_differences",
+    "random_piecewise",
+    "random_smooth",
     "rayleigh_quotient",
     "reference_energies",
     "reference_wavefunction",
     "solve",
+    "solve_states",
 ]

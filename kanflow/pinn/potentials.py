@@ -6,6 +6,8 @@
 * :class:`Piecewise` — any piecewise-constant ``V``; :class:`InfiniteWell`,
   :class:`FiniteWell` and :class:`Barrier` are named cases of it.
 * :class:`Potential` — any ``V`` given as a ``jnp`` function.
+* :func:`random_piecewise`, :func:`random_smooth` — seeded random families,
+  for testing solvers on potentials nobody tuned them for.
 
 Every potential knows its discontinuities (``jumps``), which the PINN
 quadrature and the reference solvers use to split ``[0, 1]``.
@@ -20,7 +22,15 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-__all__ = ["Potential", "Piecewise", "InfiniteWell", "FiniteWell", "Barrier"]
+__all__ = [
+    "Barrier",
+    "FiniteWell",
+    "InfiniteWell",
+    "Piecewise",
+    "Potential",
+    "random_piecewise",
+    "random_smooth",
+]
 
 
 class Potential:
@@ -128,3 +138,62 @@ class Barrier(Piecewise):
     def __init__(self, v0: float, a: float = 0.4, b: float = 0.6):
         super().__init__([(a, b, v0)], name=f"barrier V0={v0:g} on ({a:g}, {b:g})")
         self.v0, self.a, self.b = float(v0), float(a), float(b)
+
+
+def random_piecewise(
+    seed: int, max_pieces: int = 6, vmax: float = 500.0, min_width: float = 0.02
+) -> Piecewise:
+    """A random piecewise-constant potential on ``[0, 1]`` (seeded).
+
+    The number of pieces is uniform in ``1 .. max_pieces``; the cut points are
+    uniform in ``(0, 1)``, redrawn until every piece is at least ``min_width``
+    wide; each piece's value is uniform in ``[0, vmax]``.
+
+    Raises:
+      ValueError: ``max_pieces < 1``, ``vmax < 0`` or ``min_width`` outside
+        ``(0, 1 / max_pieces)``.
+    """
+    if max_pieces < 1 or vmax < 0 or not 0 < min_width < 1.0 / max_pieces:
+        raise ValueError(
+            f"need max_pieces >= 1, vmax >= 0 and 0 < min_width < 1 / max_pieces, "
+            f"got {max_pieces}, {vmax}, {min_width}"
+        )
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, max_pieces + 1))
+    while True:
+        cuts = np.concatenate([[0.0], np.sort(rng.uniform(0.0, 1.0, n - 1)), [1.0]])
+        if np.all(np.diff(cuts) >= min_width):
+            break
+    cuts = np.round(cuts, 4)
+    values = np.round(rng.uniform(0.0, vmax, n), 2)
+    pieces = [(a, b, v) for a, b, v in zip(cuts[:-1], cuts[1:], values, strict=True)]
+    label = f"random piecewise #{seed} ({n} pieces)"
+    return Piecewise(pieces, name=label)
+
+
+def random_smooth(seed: int) -> Potential:
+    """A random smooth potential on ``[0, 1]`` (seeded), one of three kinds by ``seed % 3``.
+
+    * harmonic ``a (x - c)^2``, ``a`` in ``[100, 3000]``, ``c`` in ``[0.35, 0.65]``;
+    * anharmonic ``a (x - c)^4 + b (x - c)^2``, ``a`` in ``[1e3, 3e4]``, ``b`` in ``[0, 500]``;
+    * double well ``a (x - 1/2)^4 - b (x - 1/2)^2`` with minima at ``1/2 +- m``,
+      ``m`` in ``[0.15, 0.3]``, ``b`` in ``[200, 1500]`` (barrier ``b m^2 / 2``
+      up to about 68: nearly degenerate tunnelling pairs).
+    """
+    rng = np.random.default_rng(seed)
+    kind = seed % 3
+    if kind == 0:
+        a, c = rng.uniform(100.0, 3000.0), rng.uniform(0.35, 0.65)
+        return Potential(lambda x: a * (x - c) ** 2, f"harmonic {a:.0f}(x-{c:.3f})^2")
+    if kind == 1:
+        a, b, c = rng.uniform(1e3, 3e4), rng.uniform(0.0, 500.0), rng.uniform(0.35, 0.65)
+        return Potential(
+            lambda x: a * (x - c) ** 4 + b * (x - c) ** 2,
+            f"anharmonic {a:.0f}(x-{c:.3f})^4+{b:.0f}(x-{c:.3f})^2",
+        )
+    m, b = rng.uniform(0.15, 0.3), rng.uniform(200.0, 1500.0)
+    a = b / (2 * m**2)
+    return Potential(
+        lambda x: a * (x - 0.5) ** 4 - b * (x - 0.5) ** 2,
+        f"double well {a:.0f}(x-1/2)^4-{b:.0f}(x-1/2)^2",
+    )

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 import scipy.optimize
@@ -21,11 +22,26 @@ from kanflow.pinn.potentials import Piecewise, Potential
 from kanflow.pinn.quadrature import composite_gauss
 
 __all__ = [
+    "SIGN_THRESHOLD",
     "exact_piecewise",
     "finite_differences",
+    "leading_sign",
     "reference_energies",
     "reference_wavefunction",
 ]
+
+
+#: Sign convention for wavefunctions: going from x = 0, the first value whose magnitude
+#: exceeds this fraction of max |psi| is positive. (``psi'(0) > 0`` would do in exact
+#: arithmetic, but for a state confined away from the wall ``psi`` near 0 is round-off.)
+SIGN_THRESHOLD = 1e-3
+
+
+def leading_sign(values):
+    """The sign that makes ``values`` (at ascending x) obey :data:`SIGN_THRESHOLD`'s convention."""
+    xp = np if isinstance(values, np.ndarray) else jnp
+    big = xp.abs(values) > SIGN_THRESHOLD * xp.max(xp.abs(values))
+    return xp.sign(values[xp.argmax(big)])
 
 
 def _propagate(regions, energy: np.ndarray, x: float | None = None):
@@ -110,7 +126,7 @@ def reference_energies(potential: Potential, n_states: int) -> np.ndarray:
 
 
 def reference_wavefunction(potential: Potential, state: int, x: np.ndarray) -> np.ndarray:
-    """Normalised eigenfunction ``state`` at ``x`` (sign: ``psi'(0) > 0``)."""
+    """Normalised eigenfunction ``state`` at ``x`` (sign: see :data:`SIGN_THRESHOLD`)."""
     x = np.asarray(x, dtype=np.float64)
     energy = reference_energies(potential, state + 1)[state]
     if isinstance(potential, Piecewise):
@@ -121,8 +137,9 @@ def reference_wavefunction(potential: Potential, state: int, x: np.ndarray) -> n
             )
 
         nodes, weights = composite_gauss(potential.jumps, order=64, pieces=16)
-        norm = np.sqrt(np.sum(weights * values(nodes) ** 2))
-        return values(x) / norm
+        on_nodes = values(nodes)
+        norm = np.sqrt(np.sum(weights * on_nodes**2))
+        return leading_sign(on_nodes) * values(x) / norm
     n = 8001
     h = 1.0 / (n + 1)
     grid = np.arange(1, n + 1) * h
@@ -131,5 +148,5 @@ def reference_wavefunction(potential: Potential, state: int, x: np.ndarray) -> n
         2 / h**2 + v, np.full(n - 1, -1 / h**2), select="i", select_range=(state, state)
     )
     vec = vec[:, 0] / np.sqrt(h * np.sum(vec[:, 0] ** 2))
-    vec *= np.sign(vec[0])
+    vec *= leading_sign(vec)
     return np.interp(x, np.concatenate([[0.0], grid, [1.0]]), np.concatenate([[0.0], vec, [0.0]]))

@@ -1,33 +1,41 @@
-"""PINN eigen-solver for ``-psi'' + V psi = E psi`` on ``[0, 1]``, ``psi(0) = psi(1) = 0``.
+"""PINN eigen-solvers for ``-psi'' + V psi = E psi`` on ``[0, 1]``, ``psi(0) = psi(1) = 0``.
 
-Loss (arXiv 2504.05367, with quadrature in place of random collocation)::
+The wavefunction is ``psi = x (1 - x) N(x)`` for a network ``N`` (MLP or KAN,
+:func:`kanflow.models.wavefunction.wavefunction`), so the walls are built in.
+Every integral is a composite Gauss-Legendre quadrature split at the jumps of
+``V``. Two methods:
+
+``method="ritz"`` (default): Rayleigh-Ritz in the network's own output layer
+(:mod:`kanflow.pinn.ritz`). The output layer of ``N`` is linear in its weights,
+so for given hidden layers the best weights for the ``n + 1`` lowest states are
+*solved* (a generalised eigenproblem on the quadrature), and L-BFGS moves the
+hidden layers to lower the sum of those Ritz values. Each Ritz value bounds its
+eigenvalue from above, every state comes out orthogonal to the lower ones
+without a penalty, and near-degenerate pairs (tunnelling doublets) are resolved
+together instead of competing. Every ``check_every`` steps the trained states
+are re-integrated on an independent, finer quadrature (graded towards the
+walls): training keeps the best iterate on that check and stops when it has
+converged, or when the two quadratures disagree by more than ``consistency``
+(the network has started to exploit the gaps between training nodes, e.g. a
+ramp hidden between the wall and the first node).
+
+``method="residual"``: the loss of arXiv 2504.05367 with quadrature in place of
+random collocation::
 
     L = (int r^2 dx + beta * sum_m (int psi psi_m dx)^2) / int psi^2 dx + log(int psi^2 dx)^2,
     r = -psi'' + V psi - E psi,
 
-(the paper's residual + normalisation loss, with two changes: the residual
-and overlap terms are those of the normalised psi, since with the plain
-residual ``psi = 0`` is a minimum that traps training whenever ``E`` starts
-away from an eigenvalue; and the scale is pinned by ``log(norm)^2``, which
-those scale-invariant terms cannot trade against, where ``(norm - 1)^2`` let
-L-BFGS shrink psi towards zero),
+after a variational warm start on the Rayleigh quotient (states kept orthogonal
+to the lower PINN states by ``beta``), with a trainable ``E`` started from that
+quotient. (The residual and overlap terms are those of the normalised psi, since
+with the plain residual ``psi = 0`` traps training; the scale is pinned by
+``log(norm)^2``.) ``E`` is fixed for the infinite well, as in the paper.
 
-with the integrals on composite Gauss-Legendre nodes split at every jump of
-``V`` (so collocation points lie on both sides of each discontinuity and none
-on it); ``psi''`` by forward-mode autodiff. ``E`` is fixed for the infinite
-well (``(n + 1)^2 pi^2``, as in the paper) and trainable otherwise, starting
-from first-order perturbation theory about the infinite well,
-``E_0 = (n + 1)^2 pi^2 + int 2 sin^2((n + 1) pi x) V(x) dx``. Excited state ``n``
-is kept orthogonal to the PINN solutions of states ``0 .. n - 1`` by the
-``beta`` term.
-
-Training (L-BFGS, float64) has two phases. A variational warm start first
-minimises the Rayleigh quotient ``int (psi'^2 + V psi^2) / int psi^2`` (plus the
-overlap penalty): its minimiser is the lowest state orthogonal to the lower
-ones, so training starts in the right state's basin (the residual loss alone
-happily converges to whichever eigenpair is nearest the initial ``E``, e.g. the
-first excited state of a high barrier). ``E`` then starts at that quotient and
-the residual loss refines ``psi`` and ``E`` together.
+Either way, :attr:`SolveResult.energy` is the Rayleigh quotient of the final
+``psi`` on the check quadrature (variational for the ground state; its error is
+quadratic in the error of ``psi``), and :attr:`SolveResult.trained_energy` the
+value training produced (the Ritz value on the training nodes, or the trainable
+``E``).
 """
 
 from __future__ import annotations
@@ -39,19 +47,23 @@ from typing import Any
 
 import flax.linen as nn
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
+import optax
 from jax import Array
 from tqdm.auto import tqdm
 
 from kanflow.checks import as_int
 from kanflow.models.wavefunction import wavefunction
+from kanflow.pinn import ritz
 from kanflow.pinn.potentials import InfiniteWell, Potential
 from kanflow.pinn.quadrature import composite_gauss
+from kanflow.pinn.reference import leading_sign
 from kanflow.train.loop import NonFiniteError, fit
 from kanflow.train.optim import make_optimizer
 
-__all__ = ["SolveResult", "solve", "derivatives", "rayleigh_quotient"]
+__all__ = ["SolveResult", "derivatives", "rayleigh_quotient", "solve", "solve_states"]
 
 
 @dataclasses.dataclass
@@ -60,22 +72,39 @@ class SolveResult:
 
     Attributes:
       state: index n (0 = ground state).
-      energy: the trained (or fixed) eigenvalue.
-      rayleigh_energy: ``int (psi'^2 + V psi^2) / int psi^2`` of the trained psi.
-      psi: ``x [m] -> psi [m]`` (float64 NumPy), normalised, jit-compiled.
-      history: training history (``loss``, ``energy`` per step).
-      params, model: the trained network.
-      wall_time: seconds (compilation included).
+      energy: the solver's best estimate of ``E_n``: the Rayleigh quotient
+        ``int (psi'^2 + V psi^2) / int psi^2`` of the final psi on the check
+        quadrature (independent of the training nodes).
+      trained_energy: what training produced: the Ritz value on the training
+        nodes (``method="ritz"``) or the trainable ``E`` (``"residual"``; fixed
+        ``(n + 1)^2 pi^2`` for the infinite well).
+      residual: ``||-psi'' + (V - energy) psi|| / (|energy| ||psi||)`` on the
+        check quadrature (0 for an exact eigenpair).
+      psi: ``x [m] -> psi [m]`` (float64 NumPy), normalised, signed as
+        :func:`kanflow.pinn.reference_wavefunction` (the first lobe from x = 0
+        above 1e-3 of the maximum is positive).
+      history: per check (``"ritz"``: ``step``, ``loss`` = sum of the Ritz
+        values, ``energy`` = this state's checked energy, ``inconsistency`` = the
+        largest relative gap between the two quadratures) or per step
+        (``"residual"``: ``step``, ``loss``, ``energy``, ``phase``).
+      params, model: the trained network (``params`` gives this state's psi,
+        before normalisation).
+      wall_time: seconds (compilation included; for states solved together,
+        the whole solve).
+      stop: why training stopped (``"steps"``, ``"converged"``, ``"inconsistent"``,
+        ``"non-finite"``), and at which step the kept iterate was reached.
     """
 
     state: int
     energy: float
-    rayleigh_energy: float
+    trained_energy: float
+    residual: float
     psi: Callable[[Array], Array]
     history: dict[str, list]
     params: Any
     model: nn.Module
     wall_time: float
+    stop: str = "steps"
 
 
 def derivatives(f: Callable[[Array], Array], x: Array) -> tuple[Array, Array, Array]:
@@ -110,13 +139,28 @@ def _first_order_energy(potential: Potential, state: int, nodes, weights) -> flo
     return float(k**2 + np.sum(weights * 2 * np.sin(k * nodes) ** 2 * v))
 
 
+def check_quadrature(jumps, order: int, pieces: int) -> tuple[np.ndarray, np.ndarray]:
+    """The independent quadrature that results are checked on.
+
+    A different rule from training's (``order + 9`` nodes on ``2 pieces + 5``
+    panels), also cut at ``1e-4`` and ``1e-8`` from each wall, so a ramp hidden
+    between a wall and the first training node is seen.
+    """
+    walls = (1e-4, 1e-8, 1 - 1e-4, 1 - 1e-8)
+    return composite_gauss(tuple(jumps) + walls, order + 9, 2 * pieces + 5)
+
+
 def solve(
     potential,
     state: int = 0,
     model: str | nn.Module = "mlp",
-    steps: int = 3000,
+    steps: int | None = None,
     seed: int = 0,
     *,
+    method: str = "ritz",
+    check_every: int = 10,
+    consistency: float = 1e-8,
+    patience: int = 200,
     ritz_steps: int | None = None,
     energy_every: int = 50,
     lower: list[SolveResult] | None = None,
@@ -130,31 +174,277 @@ def solve(
     Args:
       potential: a :mod:`kanflow.pinn` potential, or any callable ``x -> V(x)``
         (wrapped in :class:`Potential`).
-      state: n >= 0; for n > 0 the lower states are solved first (or taken
-        from ``lower``) and ``psi`` is kept orthogonal to them.
+      state: n >= 0.
       model: ``"mlp"``, ``"kan"`` or a :class:`~kanflow.models.wavefunction.Wavefunction`.
-      steps: total L-BFGS steps, ``ritz_steps`` of them (default half)
-        on the Rayleigh quotient, the rest on the residual loss.
+      steps: the most L-BFGS steps (default 2000 for ``"ritz"``, 3000 for
+        ``"residual"``).
       seed: network initialisation seed.
-      lower: solutions of states ``0 .. state - 1`` to reuse.
-      orthogonality: ``beta``, the weight of the overlap penalty. It must
-        exceed the gap ``E_n - E_0``, or the warm start prefers a lower state
-        plus the penalty; the default ``10 ((n + 1)^2 pi^2 + max V - min V)``
-        bounds that gap (min-max comparison with the infinite well).
+      method: ``"ritz"`` (states ``0 .. n`` trained together in one network, the
+        output layer solved; see the module docstring) or ``"residual"`` (the
+        paper's loss, one network per state).
+      check_every, consistency, patience: (``"ritz"``) every ``check_every``
+        steps the states are evaluated on the check quadrature; training stops
+        when the two quadratures' energies differ by more than ``consistency``
+        (relative), or when the checked sum of energies has not improved by
+        ``1e-12`` (relative) in ``patience`` steps; the best checked iterate is kept.
+      ritz_steps: (``"residual"``) warm-start steps on the Rayleigh quotient
+        (default half).
+      energy_every: (``"residual"``) ``E`` is evaluated every this many steps.
+      lower: (``"residual"``) solutions of states ``0 .. n - 1`` to reuse.
+      orthogonality: (``"residual"``) ``beta``, the overlap penalty's weight
+        (default ``10 ((n + 1)^2 pi^2 + max V - min V)``, which exceeds the gap
+        ``E_n - E_0``).
       quadrature_order, quadrature_pieces: Gauss-Legendre rule per panel and
-        number of equal panels (the potential's jumps add cuts).
-      energy_every: ``E`` is evaluated every this many steps (``fit``'s ``eval_fn``);
-        ``history["energy"]`` holds, for each step, the next evaluation's value.
+        number of equal panels for training (the potential's jumps add cuts).
       quiet: hide the progress bar.
 
     Returns:
       :class:`SolveResult`.
 
     Raises:
-      ValueError: ``state < 0``, ``steps <= 0``, or a non-finite potential.
-      FloatingPointError: training diverged; the message names the step and
-        the last finite energy.
+      ValueError: a bad argument, or a non-finite potential.
+      FloatingPointError: (``"residual"``) training diverged.
+
+    Example::
+
+        well = kf.pinn.FiniteWell(50.0)
+        r = kf.pinn.solve(well, state=2, model="kan")  # states 0, 1, 2 trained together
+        r.energy, r.psi(np.linspace(0, 1, 5))
     """
+    if method == "ritz":
+        if lower is not None or orthogonality is not None or ritz_steps is not None:
+            raise ValueError(
+                "lower, orthogonality and ritz_steps belong to method='residual'; "
+                "method='ritz' solves the lower states in the same network"
+            )
+        return solve_states(
+            potential,
+            as_int(state, "state", 0) + 1,
+            model,
+            steps,
+            seed,
+            check_every=check_every,
+            consistency=consistency,
+            patience=patience,
+            quadrature_order=quadrature_order,
+            quadrature_pieces=quadrature_pieces,
+            quiet=quiet,
+        )[-1]
+    if method != "residual":
+        raise ValueError(f"method must be 'ritz' or 'residual', got {method!r}")
+    return _solve_residual(
+        potential,
+        state,
+        model,
+        3000 if steps is None else steps,
+        seed,
+        ritz_steps=ritz_steps,
+        energy_every=energy_every,
+        lower=lower,
+        orthogonality=orthogonality,
+        quadrature_order=quadrature_order,
+        quadrature_pieces=quadrature_pieces,
+        quiet=quiet,
+    )
+
+
+def solve_states(
+    potential,
+    n_states: int,
+    model: str | nn.Module = "mlp",
+    steps: int | None = None,
+    seed: int = 0,
+    *,
+    check_every: int = 10,
+    consistency: float = 1e-8,
+    patience: int = 200,
+    quadrature_order: int = 32,
+    quadrature_pieces: int = 8,
+    quiet: bool = True,
+) -> list[SolveResult]:
+    """States ``0 .. n_states - 1`` from one network by Rayleigh-Ritz (``solve``'s ``"ritz"``).
+
+    Returns:
+      One :class:`SolveResult` per state, ascending; they share ``history``,
+      ``wall_time`` and ``stop``.
+    """
+    potential = _as_potential(potential)
+    n_states = as_int(n_states, "n_states", 1)
+    steps = as_int(2000 if steps is None else steps, "steps", 1)
+    check_every = as_int(check_every, "check_every", 1)
+    patience = as_int(patience, "patience", 1)
+    if not consistency > 0:
+        raise ValueError(f"consistency must be > 0, got {consistency}")
+    if quadrature_order < 1 or quadrature_pieces < 1:
+        raise ValueError(
+            f"quadrature_order and quadrature_pieces must be >= 1, "
+            f"got {quadrature_order}, {quadrature_pieces}"
+        )
+    t0 = time.perf_counter()
+    with jax.enable_x64(True):
+        results = _solve_ritz(
+            potential,
+            n_states,
+            model,
+            steps,
+            seed,
+            check_every,
+            consistency,
+            patience,
+            quadrature_order,
+            quadrature_pieces,
+            quiet,
+        )
+    for r in results:
+        r.wall_time = time.perf_counter() - t0
+    return results
+
+
+def _finish(net, params, model_state, v_check, nodes, weights):
+    """Normalised, sign-fixed psi callable, Rayleigh quotient and residual on the check rule."""
+    raw = lambda x: net.apply({"params": params, **model_state}, x)
+    value, d1, d2 = derivatives(raw, nodes)
+    norm = jnp.sum(weights * value**2)
+    energy = jnp.sum(weights * (d1**2 + v_check * value**2)) / norm
+    res = -d2 + (v_check - energy) * value
+    residual = jnp.sqrt(jnp.sum(weights * res**2) / norm) / jnp.abs(energy)
+    scale = 1.0 / jnp.sqrt(norm)
+    sign = leading_sign(value)  # the check nodes ascend
+    compiled = jax.jit(lambda x: sign * scale * raw(x))
+
+    def psi(x) -> np.ndarray:
+        with jax.enable_x64(True):  # callable later, outside this function's x64 scope
+            return np.asarray(compiled(jnp.asarray(x, jnp.float64).reshape(-1)))
+
+    return psi, float(energy), float(residual)
+
+
+def _solve_ritz(
+    potential: Potential,
+    k: int,
+    model,
+    steps: int,
+    seed: int,
+    check_every: int,
+    consistency: float,
+    patience: int,
+    order: int,
+    pieces: int,
+    quiet: bool,
+) -> list[SolveResult]:
+    net = wavefunction(model, jumps=potential.jumps) if isinstance(model, str) else model
+    nodes, weights = map(jnp.asarray, composite_gauss(potential.jumps, order, pieces))
+    c_nodes, c_weights = map(jnp.asarray, check_quadrature(potential.jumps, order, pieces))
+    v, v_check = (jnp.asarray(potential(z), jnp.float64) for z in (nodes, c_nodes))
+    if not (np.all(np.isfinite(np.asarray(v))) and np.all(np.isfinite(np.asarray(v_check)))):
+        raise ValueError(f"potential {potential} is not finite at the quadrature nodes")
+
+    variables = jax.jit(net.init)(jax.random.key(seed), nodes)
+    model_state = {key: val for key, val in variables.items() if key != "params"}
+    params = variables["params"]
+    path = ritz.head_path(params)
+
+    def psi_of(p, x):
+        return net.apply({"params": p, **model_state}, x)
+
+    loss = ritz.ritz_loss(psi_of, path, nodes, weights, v, k)
+    opt = optax.lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(loss)
+
+    def step(carry, _):
+        p, opt_state = carry
+        value, grad = value_and_grad(p, state=opt_state)
+        updates, opt_state = opt.update(grad, opt_state, p, value=value, grad=grad, value_fn=loss)
+        return (optax.apply_updates(p, updates), opt_state), value
+
+    def solved(p):
+        phi, dphi, _ = ritz.head_features(psi_of, p, path, nodes)
+        return ritz.ritz_pairs(phi, dphi, weights, v, k)
+
+    @jax.jit
+    def run(p, opt_state):
+        (p, opt_state), _ = jax.lax.scan(step, (p, opt_state), None, length=check_every)
+        energies, coef = solved(p)
+        phi, dphi, _ = ritz.head_features(psi_of, p, path, c_nodes)
+        checked = ritz.rayleigh_quotients(phi @ coef, dphi @ coef, c_weights, v_check)
+        return p, opt_state, energies, checked
+
+    opt_state = opt.init(params)
+    history: dict[str, list] = {"step": [], "loss": [], "energies": [], "inconsistency": []}
+    best_sum, best, best_step, stop = np.inf, params, 0, "steps"
+    bar = tqdm(total=steps, desc=f"states 0-{k - 1}", disable=quiet, dynamic_ncols=True)
+    done = 0
+    while done < steps:
+        params, opt_state, energies, checked = run(params, opt_state)
+        done += check_every
+        bar.update(check_every)
+        energies, checked = np.asarray(energies), np.asarray(checked)
+        if not (np.all(np.isfinite(energies)) and np.all(np.isfinite(checked))):
+            stop = "non-finite"
+            break
+        gap = float(np.max(np.abs(checked - energies) / np.abs(checked)))
+        history["step"].append(done)
+        history["loss"].append(float(energies.sum()))
+        history["energies"].append(checked.tolist())
+        history["inconsistency"].append(gap)
+        bar.set_postfix(E=f"{checked[-1]:.10g}", gap=f"{gap:.1e}")
+        if gap > consistency:
+            stop = "inconsistent"
+            break
+        if checked.sum() < best_sum:
+            best_sum, best, best_step = float(checked.sum()), params, done
+        back = patience // check_every
+        if len(history["loss"]) > back:
+            then = history["loss"][-back - 1]
+            if then - float(energies.sum()) <= 1e-12 * abs(then):
+                stop = "converged"
+                break
+    bar.close()
+
+    energies, coef = jax.jit(solved)(best)
+    _, unravel = jax.flatten_util.ravel_pytree(ritz.head_leaves(best, path))
+    results = []
+    for n in range(k):
+        p_n = ritz.set_head(best, path, unravel(coef[:, n]))
+        psi, energy, residual = _finish(net, p_n, model_state, v_check, c_nodes, c_weights)
+        own = {
+            "step": history["step"],
+            "loss": history["loss"],
+            "energy": [e[n] for e in history["energies"]],
+            "inconsistency": history["inconsistency"],
+        }
+        results.append(
+            SolveResult(
+                n,
+                energy,
+                float(energies[n]),
+                residual,
+                psi,
+                own,
+                p_n,
+                net,
+                0.0,
+                f"{stop} (kept step {best_step})",
+            )
+        )
+    return results
+
+
+def _solve_residual(
+    potential,
+    state: int,
+    model,
+    steps: int,
+    seed: int,
+    *,
+    ritz_steps: int | None,
+    energy_every: int,
+    lower: list[SolveResult] | None,
+    orthogonality: float | None,
+    quadrature_order: int,
+    quadrature_pieces: int,
+    quiet: bool,
+) -> SolveResult:
     potential = _as_potential(potential)
     state = as_int(state, "state", 0)
     steps = as_int(steps, "steps", 1)
@@ -175,7 +465,7 @@ def solve(
     )
     lower = list(lower or [])
     while len(lower) < state:
-        lower.append(solve(potential, len(lower), lower=lower, **opts))
+        lower.append(_solve_residual(potential, len(lower), lower=lower, **opts))
     t0 = time.perf_counter()
     with jax.enable_x64(True):
         result = _solve_x64(potential, state, lower[:state], **opts)
@@ -288,15 +578,10 @@ def _solve_x64(
         history["phase"].extend([name] * n)
     bar.close()
 
-    raw = psi_fn(params, model_state)
-    scale = 1.0 / jnp.sqrt(jnp.sum(weights * raw(nodes) ** 2))
-    sign = jnp.sign(jax.jvp(raw, (jnp.zeros(1),), (jnp.ones(1),))[1][0])  # psi'(0) > 0
-    compiled = jax.jit(lambda x: sign * scale * raw(x))
-
-    def psi(x) -> np.ndarray:
-        with jax.enable_x64(True):  # callable later, outside this function's x64 scope
-            return np.asarray(compiled(jnp.asarray(x, jnp.float64).reshape(-1)))
-
-    energy = float(params["energy"]) if not fixed else float(e0)
-    rayleigh = float(rayleigh_quotient(raw, v, nodes, weights))
-    return SolveResult(state, energy, rayleigh, psi, history, params, net, 0.0)
+    c_nodes, c_weights = map(
+        jnp.asarray, check_quadrature(potential.jumps, quadrature_order, quadrature_pieces)
+    )
+    v_check = jnp.asarray(potential(c_nodes), jnp.float64)
+    psi, energy, residual = _finish(net, params["net"], model_state, v_check, c_nodes, c_weights)
+    trained = float(params["energy"]) if not fixed else float(e0)
+    return SolveResult(state, energy, trained, residual, psi, history, params, net, 0.0)
