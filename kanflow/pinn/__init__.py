@@ -1,5 +1,12 @@
-"""PINN wavefunctions for 1-D quantum wells, with exact and finite-difference references."""
+"""Physics-informed networks.
 
+Quantum wells: PINN wavefunctions for the 1-D Schroedinger equation, with exact and
+finite-difference references. PDEs: :mod:`kanflow.pinn.pde` (derivatives, collocation,
+residual-based attention and resampling, training with grid extension),
+:mod:`kanflow.pinn.pdes` (the PIKAN benchmarks) and :mod:`kanflow.pinn.pde_reference`.
+"""
+
+from kanflow.pinn import pde, pde_reference, pdes
 from kanflow.pinn.potentials import (
     Barrier,
     FiniteWell,
@@ -37,6 +44,9 @@ __all__ = [
     "derivatives",
     "exact_piecewise",
     "finite_differences",
+    "pde",
+    "pde_reference",
+    "pdes",
     "random_piecewise",
     "random_smooth",
     "rayleigh_quotient",

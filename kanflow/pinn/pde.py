@@ -1,0 +1,448 @@
+"""Building blocks for physics-informed networks on PDEs in any dimension.
+
+A network ``u: [n, d] -> [n]`` (or ``[n, 1]``) is *pointwise*: row ``i`` of the
+output depends on row ``i`` of the input only. Derivatives of any order along
+any coordinates are then one forward-mode ``jvp`` per order, for all points at
+once (tangent ``e_j`` in every row), which is cheaper than reverse mode for the
+low-dimensional inputs of PDEs.
+
+* :func:`partial` / :func:`laplacian`: ``d^k u / dx_{a_1} .. dx_{a_k}`` and ``sum_j u_jj``.
+* :func:`sobol` / :func:`latin_hypercube`: collocation points in a box
+  (``scipy.stats.qmc``).
+* :func:`rba_update`: residual-based attention weights (arXiv 2307.00379):
+  ``lambda <- gamma lambda + eta |r| / max |r|``, per point.
+* :func:`rad_probabilities` / :func:`rad_resample`: residual-based adaptive
+  distribution (arXiv 2207.10289): sample new points with probability
+  ``propto |r|^k / mean(|r|^k) + c``.
+* :func:`transfer_moments`: the adaptive state transition of arXiv 2407.17611
+  at a grid extension: Adam's step count is kept and each moment of a spline
+  coefficient row is resampled onto the new row length by linear
+  interpolation along the basis index.
+* :class:`Problem`, :class:`Condition`, :func:`train`: a PDE as data (interior
+  residual, boundary and initial terms, a reference), trained by Adam with RBA
+  weights, RAD resampling and grid updates/extensions at given steps, one
+  compiled step per grid size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import scipy.stats
+from jax import Array
+from tqdm.auto import tqdm
+
+__all__ = [
+    "Condition",
+    "PDEResult",
+    "Problem",
+    "latin_hypercube",
+    "laplacian",
+    "partial",
+    "rad_probabilities",
+    "rad_resample",
+    "rba_update",
+    "sobol",
+    "train",
+    "transfer_moments",
+]
+
+
+def _scalar_field(u: Callable[[Array], Array]) -> Callable[[Array], Array]:
+    def f(x: Array) -> Array:
+        out = u(x)
+        if out.ndim == 2 and out.shape[1] == 1:
+            out = out[:, 0]
+        if out.shape != x.shape[:1]:
+            raise ValueError(
+                f"u must map points [n, d] to values [n] or [n, 1], got {x.shape} -> {out.shape}"
+            )
+        return out
+
+    return f
+
+
+def partial(u: Callable[[Array], Array], x: Array, axes: Sequence[int] = ()) -> Array:
+    """``d^k u / dx_{axes[0]} ... dx_{axes[k-1]}`` at ``x [n, d]`` -> ``[n]`` (``axes=()``: ``u``).
+
+    ``u`` must be pointwise (row i of the output depends on row i of ``x`` only),
+    as every per-point network is; the derivative is nested forward mode.
+
+    Raises:
+      ValueError: ``x`` is not ``[n, d]``, an axis is out of range, or ``u``'s
+        output is not ``[n]`` / ``[n, 1]``.
+    """
+    if x.ndim != 2:
+        raise ValueError(f"x must be points [n, d], got shape {x.shape}")
+    axes = tuple(int(a) for a in axes)
+    if any(not 0 <= a < x.shape[1] for a in axes):
+        raise ValueError(f"axes must be in [0, {x.shape[1]}), got {axes}")
+    f = _scalar_field(u)
+    for a in axes:
+        f = _directional(f, a)
+    return f(x)
+
+
+def _directional(f: Callable[[Array], Array], axis: int) -> Callable[[Array], Array]:
+    def df(x: Array) -> Array:
+        tangent = jnp.zeros_like(x).at[:, axis].set(1.0)
+        return jax.jvp(f, (x,), (tangent,))[1]
+
+    return df
+
+
+def laplacian(u: Callable[[Array], Array], x: Array, axes: Sequence[int] | None = None) -> Array:
+    """``sum_j d^2 u / dx_j^2`` over ``axes`` (default all) at ``x [n, d]`` -> ``[n]``."""
+    axes = range(x.shape[-1]) if axes is None else axes
+    return sum(partial(u, x, (a, a)) for a in axes)
+
+
+def _box(lo: Sequence[float], hi: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = np.asarray(lo, np.float64).ravel(), np.asarray(hi, np.float64).ravel()
+    if lo.shape != hi.shape or not np.all(hi > lo):
+        raise ValueError(f"need lo < hi, of one length each, got lo={lo}, hi={hi}")
+    return lo, hi
+
+
+def sobol(n: int, lo: Sequence[float], hi: Sequence[float], seed: int = 0) -> np.ndarray:
+    """``n`` scrambled Sobol points in the box ``[lo, hi]`` -> ``[n, d]`` (float64).
+
+    ``n`` need not be a power of two (the sequence is then not balanced, which
+    scipy warns about; the warning is silenced here).
+    """
+    lo, hi = _box(lo, hi)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    engine = scipy.stats.qmc.Sobol(lo.size, scramble=True, seed=seed)
+    with np.errstate(all="ignore"), _quiet_balance():
+        unit = engine.random(n)
+    return lo + (hi - lo) * unit
+
+
+def latin_hypercube(n: int, lo: Sequence[float], hi: Sequence[float], seed: int = 0) -> np.ndarray:
+    """``n`` Latin-hypercube points in the box ``[lo, hi]`` -> ``[n, d]`` (float64)."""
+    lo, hi = _box(lo, hi)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    return lo + (hi - lo) * scipy.stats.qmc.LatinHypercube(lo.size, seed=seed).random(n)
+
+
+class _quiet_balance:
+    def __enter__(self):
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.filterwarnings("ignore", message=".*balance properties.*")
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+def rba_update(weights: Array, residual: Array, gamma: float = 0.999, eta: float = 0.01) -> Array:
+    """Residual-based attention: ``gamma * weights + eta * |r| / max |r|`` (per point, ``[n]``).
+
+    The weights stay bounded by ``eta / (1 - gamma)``; they multiply each point's
+    residual in the loss (``mean((w r)^2)``) and carry no gradient.
+    """
+    r = jnp.abs(jax.lax.stop_gradient(residual))
+    return gamma * weights + eta * r / jnp.maximum(jnp.max(r), jnp.finfo(r.dtype).tiny)
+
+
+def rad_probabilities(residual: Array, k: float = 1.0, c: float = 1.0) -> Array:
+    """Sampling probabilities ``propto |r|^k / mean(|r|^k) + c`` over candidate points ``[m]``."""
+    e = jnp.abs(residual) ** k
+    p = e / jnp.maximum(jnp.mean(e), jnp.finfo(e.dtype).tiny) + c
+    return p / jnp.sum(p)
+
+
+def rad_resample(
+    key: Array, candidates: Array, residual: Array, n: int, k: float = 1.0, c: float = 1.0
+) -> Array:
+    """``n`` of ``candidates [m, d]``, drawn without replacement by :func:`rad_probabilities`."""
+    if n > candidates.shape[0]:
+        raise ValueError(f"cannot draw {n} points from {candidates.shape[0]} candidates")
+    p = rad_probabilities(residual, k, c)
+    idx = jax.random.choice(key, candidates.shape[0], (n,), replace=False, p=p)
+    return candidates[idx]
+
+
+def _resample_row(leaf: Array, length: int) -> Array:
+    """Linear interpolation of ``leaf [..., J, out]`` along axis -2 to ``length`` entries."""
+    old = leaf.shape[-2]
+    pos = jnp.arange(length) * (old - 1) / max(length - 1, 1)
+    lo = jnp.clip(jnp.floor(pos).astype(jnp.int32), 0, old - 1)
+    hi = jnp.clip(lo + 1, 0, old - 1)
+    frac = (pos - lo).astype(leaf.dtype)[:, None]
+    return jnp.take(leaf, lo, axis=-2) * (1 - frac) + jnp.take(leaf, hi, axis=-2) * frac
+
+
+def transfer_moments(optimizer: optax.GradientTransformation, opt_state, new_params):
+    """The optimiser state for ``new_params`` after a grid extension (arXiv 2407.17611).
+
+    Every params-shaped part of ``opt_state`` (Adam's ``mu`` and ``nu``) keeps the
+    leaves whose shape is unchanged; a leaf whose basis axis (``[in, J, out]``,
+    axis -2) changed length is resampled by linear interpolation along that axis
+    (non-negative moments stay non-negative). Counts and schedule states are kept.
+
+    Raises:
+      ValueError: a leaf changed shape other than along axis -2.
+    """
+
+    def move(leaf, new):
+        if not hasattr(leaf, "shape") or leaf.shape == new.shape:
+            return leaf
+        if leaf.ndim < 2 or leaf.shape[:-2] + leaf.shape[-1:] != new.shape[:-2] + new.shape[-1:]:
+            raise ValueError(f"cannot carry a moment of shape {leaf.shape} over to {new.shape}")
+        return _resample_row(leaf, new.shape[-2]).astype(leaf.dtype)
+
+    return optax.tree_utils.tree_map_params(optimizer, move, opt_state, new_params)
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """A boundary or initial term on fixed points.
+
+    Attributes:
+      name: a label (``"left"``, ``"initial"``, ...).
+      points: ``[m, d]``.
+      residual: ``(u, x) -> [m]``, zero when the condition holds (e.g.
+        ``lambda u, x: partial(u, x) - g(x)``, or a Neumann form with
+        ``partial(u, x, (axis,))``).
+      weight: the term's weight in the loss.
+    """
+
+    name: str
+    points: np.ndarray
+    residual: Callable[[Callable[[Array], Array], Array], Array]
+    weight: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """A PDE on a box, as data.
+
+    Attributes:
+      name: a label.
+      lo, hi: the box ``[lo, hi]`` (collocation is drawn in it).
+      residual: ``(u, x) -> [n]``: the interior residual at collocation points
+        ``x [n, d]``, for a pointwise network ``u: [n, d] -> [n, 1]`` (use
+        :func:`partial` / :func:`laplacian`).
+      conditions: boundary and initial terms.
+      reference: ``x [m, d] -> u [m]`` (exact or computed), or None.
+      eval_points: ``[m, d]`` where the relative L2 error is measured.
+      residual_weight: the interior term's weight.
+    """
+
+    name: str
+    lo: tuple[float, ...]
+    hi: tuple[float, ...]
+    residual: Callable[[Callable[[Array], Array], Array], Array]
+    conditions: tuple[Condition, ...]
+    reference: Callable[[np.ndarray], np.ndarray] | None = None
+    eval_points: np.ndarray | None = None
+    residual_weight: float = 1.0
+
+    def relative_l2(self, u: Callable[[np.ndarray], np.ndarray]) -> float:
+        """``||u - ref|| / ||ref||`` on :attr:`eval_points`."""
+        if self.reference is None or self.eval_points is None:
+            raise ValueError(f"problem {self.name!r} has no reference or eval_points")
+        ref = np.asarray(self.reference(self.eval_points), np.float64).ravel()
+        got = np.asarray(u(self.eval_points), np.float64).ravel()
+        return float(np.linalg.norm(got - ref) / np.linalg.norm(ref))
+
+
+@dataclasses.dataclass
+class PDEResult:
+    """What :func:`train` returns.
+
+    Attributes:
+      model, variables: the trained network (the model is re-created at each
+        grid extension).
+      u: ``x [m, d] -> u [m]`` (NumPy), jit-compiled.
+      history: ``step``, ``loss``, ``l2`` (relative L2 error on the problem's
+        eval points; NaN without a reference), every ``eval_every`` steps.
+      l2: the final relative L2 error (NaN without a reference).
+      wall_time: seconds, compilation included.
+    """
+
+    model: nn.Module
+    variables: dict
+    u: Callable[[np.ndarray], np.ndarray]
+    history: dict[str, list]
+    l2: float
+    wall_time: float
+
+
+def train(
+    problem: Problem,
+    model: nn.Module,
+    steps: int,
+    *,
+    seed: int = 0,
+    learning_rate: float | optax.Schedule = 1e-3,
+    collocation: int = 4096,
+    rba: bool = True,
+    rba_gamma: float = 0.9999,
+    rba_eta: float = 1e-4,
+    grid_sizes: Mapping[int, int] | None = None,
+    grid_update_every: int | None = None,
+    grid_eps: float = 0.05,
+    resample_at: Sequence[int] = (),
+    resample_pool: int = 2**16,
+    eval_every: int = 1000,
+    dtype: Any = jnp.float32,
+    quiet: bool = False,
+) -> PDEResult:
+    """Trains ``model`` on ``problem`` with Adam, full batch.
+
+    Args:
+      problem: the PDE (:class:`Problem`).
+      model: a network ``[n, d] -> [n, 1]`` (e.g. ``kf.models.KAN((2, 8, 8, 1))``).
+      steps: Adam steps.
+      seed: initialisation and resampling seed (collocation: Sobol, seeded).
+      learning_rate: a float or an optax schedule of the step.
+      collocation: interior points (scrambled Sobol in the box).
+      rba, rba_gamma, rba_eta: residual-based attention per point for every
+        term (:func:`rba_update`, weights start at 1; jaxKAN's defaults).
+      grid_sizes: ``{step: G}``: B-spline grid extensions (``{0: 3, 8000: 8}``);
+        the optimiser's moments are carried over (:func:`transfer_moments`).
+        A size at step 0 sets the initial grid.
+      grid_update_every: also move the grids to the current layer inputs
+        (same G) every this many steps.
+      grid_eps: uniform share of the updated grids (:func:`kanflow.grid.update`).
+      resample_at: steps at which all collocation points are redrawn by RAD
+        (:func:`rad_resample`, ``k = c = 1``) from a Sobol pool of
+        ``resample_pool`` points; the interior RBA weights restart at their mean.
+      eval_every: relative L2 error every this many steps.
+      dtype: the parameters' and points' dtype.
+      quiet: hide the progress bar.
+
+    Returns:
+      :class:`PDEResult`.
+
+    Raises:
+      ValueError: bad arguments; FloatingPointError: the loss became non-finite
+        (the message names the step).
+    """
+    from kanflow import grid as kgrid
+
+    if steps < 1 or collocation < 1 or eval_every < 1:
+        raise ValueError("steps, collocation and eval_every must be >= 1")
+    grid_sizes = dict(grid_sizes or {})
+    if any(not 0 <= s < steps for s in grid_sizes) or any(not 0 < s < steps for s in resample_at):
+        raise ValueError("grid_sizes and resample_at steps must lie in [0, steps)")
+    if grid_sizes and not hasattr(model, "grid_size"):
+        raise ValueError(f"grid_sizes needs a model with a grid_size, got {type(model).__name__}")
+    t0 = time.perf_counter()
+    if 0 in grid_sizes:
+        model = model.clone(grid_size=grid_sizes[0])
+    x = jnp.asarray(sobol(collocation, problem.lo, problem.hi, seed), dtype)
+    cond_x = [jnp.asarray(c.points, dtype) for c in problem.conditions]
+    variables = jax.jit(model.init)(jax.random.key(seed), x[:1])
+    params = variables["params"]
+    rest = {k: v for k, v in variables.items() if k != "params"}
+    optimizer = optax.adam(learning_rate)
+    opt_state = optimizer.init(params)
+    weights = [jnp.ones(x.shape[0], dtype)] + [jnp.ones(c.shape[0], dtype) for c in cond_x]
+
+    def make_step(net):
+        def terms(p, rest, x):
+            u = lambda z: net.apply({"params": p, **rest}, z)
+            rs = [problem.residual(u, x)]
+            rs += [c.residual(u, z) for c, z in zip(problem.conditions, cond_x, strict=True)]
+            return rs
+
+        def loss_fn(p, rest, x, weights):
+            rs = terms(p, rest, x)
+            scales = [problem.residual_weight] + [c.weight for c in problem.conditions]
+            loss = sum(
+                s * jnp.mean((w * r) ** 2) for s, w, r in zip(scales, weights, rs, strict=True)
+            )
+            return loss, rs
+
+        @jax.jit
+        def step(p, opt_state, rest, x, weights):
+            (loss, rs), grads = jax.value_and_grad(loss_fn, has_aux=True)(p, rest, x, weights)
+            updates, opt_state = optimizer.update(grads, opt_state, p)
+            if rba:
+                weights = [
+                    rba_update(w, r, rba_gamma, rba_eta) for w, r in zip(weights, rs, strict=True)
+                ]
+            return optax.apply_updates(p, updates), opt_state, weights, loss
+
+        @jax.jit
+        def interior(p, rest, x):
+            return problem.residual(lambda z: net.apply({"params": p, **rest}, z), x)
+
+        @jax.jit
+        def predict(p, rest, z):
+            return net.apply({"params": p, **rest}, z)[:, 0]
+
+        return step, interior, predict
+
+    step, interior, predict = make_step(model)
+    history: dict[str, list] = {"step": [], "loss": [], "l2": []}
+    key = jax.random.key(seed + 1)
+    pool = None
+
+    def error(p, rest) -> float:
+        if problem.reference is None or problem.eval_points is None:
+            return float("nan")
+        z = jnp.asarray(problem.eval_points, dtype)
+        return problem.relative_l2(lambda _: np.asarray(predict(p, rest, z)))
+
+    bar = tqdm(total=steps, desc=problem.name, disable=quiet, dynamic_ncols=True)
+    loss = jnp.nan
+    for i in range(steps):
+        if i in grid_sizes and i > 0:
+            new_model, new_vars = kgrid.extend(
+                model, {"params": params, **rest}, x, grid_sizes[i], grid_eps=grid_eps
+            )
+            opt_state = transfer_moments(optimizer, opt_state, new_vars["params"])
+            model, params = new_model, new_vars["params"]
+            rest = {k: v for k, v in new_vars.items() if k != "params"}
+            step, interior, predict = make_step(model)
+        elif grid_update_every and i > 0 and i % grid_update_every == 0 and "grid" in rest:
+            _, new_vars = kgrid.update(model, {"params": params, **rest}, x, grid_eps=grid_eps)
+            params = new_vars["params"]
+            rest = {k: v for k, v in new_vars.items() if k != "params"}
+        if i in resample_at:
+            if pool is None:
+                pool = jnp.asarray(sobol(resample_pool, problem.lo, problem.hi, seed + 2), dtype)
+            key, sub = jax.random.split(key)
+            x = rad_resample(sub, pool, interior(params, rest, pool), collocation)
+            weights[0] = jnp.full_like(weights[0], jnp.mean(weights[0]))
+        params, opt_state, weights, loss = step(params, opt_state, rest, x, weights)
+        bar.update(1)
+        if (i + 1) % eval_every == 0 or i + 1 == steps:
+            loss = float(loss)
+            if not np.isfinite(loss):
+                bar.close()
+                raise FloatingPointError(f"PDE training: non-finite loss at step {i + 1}")
+            history["step"].append(i + 1)
+            history["loss"].append(loss)
+            history["l2"].append(error(params, rest))
+            bar.set_postfix(loss=f"{loss:.3e}", l2=f"{history['l2'][-1]:.3e}")
+    bar.close()
+    final_params, final_rest = params, rest
+
+    def u(z) -> np.ndarray:
+        return np.asarray(predict(final_params, final_rest, jnp.asarray(z, dtype)))
+
+    return PDEResult(
+        model,
+        {"params": params, **rest},
+        u,
+        history,
+        history["l2"][-1],
+        time.perf_counter() - t0,
+    )
