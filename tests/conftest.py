@@ -5,6 +5,10 @@ import os
 # Must happen before jax is imported anywhere: the sharding tests need several devices.
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# pytest-xdist runs two processes on two cores: a multi-threaded BLAS in each (scipy's
+# OpenBLAS, which also serves jax's CPU eigh and svd) makes them spin against each other
+# (a Ritz solve took 15x longer)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

@@ -93,6 +93,27 @@ def test_run_pinn_quantum_wells_writes_results(tmp_path):
     assert (out / "psi_barrier_10.png").stat().st_size > 0
 
 
+def test_run_pikan_benchmarks_writes_results(tmp_path):
+    out = tmp_path / "pikan"
+    args = ["run", "pikan_benchmarks", "--quiet", "--out", str(out)]
+    args += ["problems=diffusion,", "steps=60", "collocation=128", "learning_rate=0.01"]
+    assert cli.main(args) == 0
+    records = json.loads((out / "metrics.json").read_text())["results"]
+    assert [(r["problem"], r["model"]) for r in records] == [
+        ("diffusion", "kan"),
+        ("diffusion", "mlp"),
+    ]
+    # the KAN ends on the last grid of the (scaled) schedule: G = 14, 88 edges x 19 + 17
+    assert records[0]["params"] == 1689
+    assert abs(records[1]["params"] - 1689) < 100  # the parameter-matched MLP
+    for r in records:
+        assert 0 < r["rel_l2"] < 1.5 and r["paper_adaptive_rel_l2"] == 0.000210
+    assert "| diffusion | kan | 1689 |" in (out / "table.md").read_text()
+    assert (out / "diffusion.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="unknown problem 'poisson'"):
+        cli.main(["run", "pikan_benchmarks", "--out", str(out), "problems=poisson,"])
+
+
 def test_run_af_kan_mnist_on_digits_writes_results(tmp_path):
     out = tmp_path / "af"
     args = [

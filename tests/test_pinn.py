@@ -182,7 +182,7 @@ def test_head_features_reproduce_the_network(x64, kind):
     params = variables["params"]
     psi_of = jax.jit(lambda p, x: net.apply({"params": p, **rest}, x))
     path = pinn.ritz.head_path(params)
-    assert path[-1] == {"mlp": "dense_2", "kan": "layer_1"}[kind]
+    assert path[-1] == {"mlp": "dense_3", "kan": "layer_1"}[kind]
     phi, dphi, unravel = pinn.ritz.head_features(psi_of, params, path, x)
     theta = jax.random.normal(jax.random.key(2), (phi.shape[1],), jnp.float64)
     moved = pinn.ritz.set_head(params, path, unravel(theta))
