@@ -3,7 +3,7 @@
 Run::
 
     kanflow run pinn_quantum_wells --quick   # 3 named + 3 random potentials, MLP: ~2 min
-    kanflow run pinn_quantum_wells           # 7 named + 32 random potentials x {MLP, KAN}: ~25 min
+    kanflow run pinn_quantum_wells           # 7 named + 32 random potentials x {MLP, KAN}: ~21 min
 
 Named potentials: infinite well; finite well V = 0 on (0.25, 0.75), V0
 outside; barrier V0 on (0.4, 0.6); V0 in {10, 50, 100}. Random potentials,
@@ -23,7 +23,7 @@ solver is the reference. kanflow's accuracy targets: relative energy error
 <= 1e-6 (ground), <= 1e-5 (excited), L2 error of psi <= 1e-4.
 
 What to expect (default run, measured in the README): every named and random
-potential meets every target with both networks, in 8-40 s per potential
+potential meets every target with both networks, in 8-24 s per potential
 (states 0-2 together, compilation included).
 """
 
