@@ -110,8 +110,11 @@ def test_run_pikan_benchmarks_writes_results(tmp_path):
         assert 0 < r["rel_l2"] < 1.5 and r["paper_adaptive_rel_l2"] == 0.000210
     assert "| diffusion | kan | 1689 |" in (out / "table.md").read_text()
     assert (out / "diffusion.png").stat().st_size > 0
+    from kanflow_experiments import pikan_benchmarks
+
+    bad = pikan_benchmarks.Config(problems=("poisson",))
     with pytest.raises(ValueError, match="unknown problem 'poisson'"):
-        cli.main(["run", "pikan_benchmarks", "--out", str(out), "problems=poisson,"])
+        pikan_benchmarks.run(bad, str(tmp_path))
 
 
 def test_run_af_kan_mnist_on_digits_writes_results(tmp_path):

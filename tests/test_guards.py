@@ -278,7 +278,9 @@ def test_models_take_numpy_ints_lists_and_refuse_integer_images():
     with pytest.raises(ValueError, match="float images scaled to"):
         net.init(jax.random.key(0), np.zeros((1, 8, 8, 1), np.uint8))
     with pytest.raises(ValueError, match="energy_every must be an int >= 1"):
-        kf.pinn.solve(kf.pinn.InfiniteWell(), energy_every=0)
+        kf.pinn.solve(kf.pinn.InfiniteWell(), energy_every=0, method="residual")
+    with pytest.raises(ValueError, match="check_every must be an int >= 1"):
+        kf.pinn.solve(kf.pinn.InfiniteWell(), check_every=0)
     with pytest.raises(ValueError, match="state must be an int >= 0"):
         kf.pinn.solve(kf.pinn.InfiniteWell(), state=-1)
 

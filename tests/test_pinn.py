@@ -321,8 +321,8 @@ def test_solve_errors_and_divergence():
         pinn.solve("well")
     with pytest.raises(ValueError, match="method must be"):
         pinn.solve(pinn.InfiniteWell(), method="galerkin")
-    with pytest.raises(ValueError, match="belong to method='residual'"):
-        pinn.solve(pinn.InfiniteWell(), lower=[])
+    with pytest.raises(ValueError, match="lower, energy_every: only for method='residual'"):
+        pinn.solve(pinn.InfiniteWell(), lower=[], energy_every=5)
     # finite on the probe grid but NaN near the wall, where only quadrature nodes land
     sneaky = pinn.Potential(lambda x: jnp.where((x > 0.9997) & (x < 0.9999), jnp.nan, 0.0))
     with pytest.raises(ValueError, match="not finite at the quadrature nodes"):

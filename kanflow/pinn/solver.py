@@ -163,7 +163,7 @@ def solve(
     consistency: float = 1e-8,
     patience: int = 200,
     ritz_steps: int | None = None,
-    energy_every: int = 50,
+    energy_every: int | None = None,
     lower: list[SolveResult] | None = None,
     orthogonality: float | None = None,
     quadrature_order: int = 32,
@@ -193,7 +193,8 @@ def solve(
         iterate is kept.
       ritz_steps: (``"residual"``) warm-start steps on the Rayleigh quotient
         (default half).
-      energy_every: (``"residual"``) ``E`` is evaluated every this many steps.
+      energy_every: (``"residual"``) ``E`` is evaluated every this many steps
+        (default 50).
       lower: (``"residual"``) solutions of states ``0 .. n - 1`` to reuse.
       orthogonality: (``"residual"``) ``beta``, the overlap penalty's weight
         (default ``10 ((n + 1)^2 pi^2 + max V - min V)``, which exceeds the gap
@@ -216,10 +217,17 @@ def solve(
         r.energy, r.psi(np.linspace(0, 1, 5))
     """
     if method == "ritz":
-        if lower is not None or orthogonality is not None or ritz_steps is not None:
+        given = {
+            "lower": lower,
+            "orthogonality": orthogonality,
+            "ritz_steps": ritz_steps,
+            "energy_every": energy_every,
+        }
+        if any(v is not None for v in given.values()):
+            names = ", ".join(k for k, v in given.items() if v is not None)
             raise ValueError(
-                "lower, orthogonality and ritz_steps belong to method='residual'; "
-                "method='ritz' solves the lower states in the same network"
+                f"{names}: only for method='residual' "
+                "(method='ritz' solves the lower states in the same network)"
             )
         return solve_states(
             potential,
@@ -243,7 +251,7 @@ def solve(
         3000 if steps is None else steps,
         seed,
         ritz_steps=ritz_steps,
-        energy_every=energy_every,
+        energy_every=50 if energy_every is None else energy_every,
         lower=lower,
         orthogonality=orthogonality,
         quadrature_order=quadrature_order,
