@@ -24,8 +24,9 @@ against references computed here (closed forms; Cole-Hopf for Burgers; a
 Chebyshev + Radau solve for Allen-Cahn), beside the paper's adaptive and plain
 errors (read from the authors' published notebooks), with wall time on this
 machine. What to expect: the quick run only shows the pipeline working (errors
-of order 1e-1); the full run takes hours per PDE on 2 CPU cores (about 0.1 s
-per KAN step), so the README states which runs were made.
+of order 1e-1); a full run takes over an hour per PDE on 2 CPU cores (measured
+36 ms per KAN step at G = 3 on 4096 points, 4.3 ms for the MLP), so the README
+states which runs were made.
 """
 
 from __future__ import annotations
