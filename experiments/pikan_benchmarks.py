@@ -138,7 +138,7 @@ def _plot(problem, result, out_dir: str) -> None:
     pts = problem.eval_points
     n0 = np.unique(pts[:, 0]).size
     shape = (n0, pts.shape[0] // n0)
-    ref = np.asarray(problem.reference(pts)).reshape(shape)
+    ref = problem.reference_values.reshape(shape)
     got = result.u(pts).reshape(shape)
     a, b = pts[:, 0].reshape(shape), pts[:, 1].reshape(shape)
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4), constrained_layout=True)

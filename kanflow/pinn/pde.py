@@ -27,7 +27,9 @@ low-dimensional inputs of PDEs.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -122,7 +124,8 @@ def sobol(n: int, lo: Sequence[float], hi: Sequence[float], seed: int = 0) -> np
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     engine = scipy.stats.qmc.Sobol(lo.size, scramble=True, seed=seed)
-    with np.errstate(all="ignore"), _quiet_balance():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*balance properties.*")
         unit = engine.random(n)
     return lo + (hi - lo) * unit
 
@@ -133,18 +136,6 @@ def latin_hypercube(n: int, lo: Sequence[float], hi: Sequence[float], seed: int 
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     return lo + (hi - lo) * scipy.stats.qmc.LatinHypercube(lo.size, seed=seed).random(n)
-
-
-class _quiet_balance:
-    def __enter__(self):
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.filterwarnings("ignore", message=".*balance properties.*")
-
-    def __exit__(self, *exc):
-        return self._ctx.__exit__(*exc)
 
 
 def rba_update(weights: Array, residual: Array, gamma: float = 0.999, eta: float = 0.01) -> Array:
@@ -251,11 +242,17 @@ class Problem:
     eval_points: np.ndarray | None = None
     residual_weight: float = 1.0
 
-    def relative_l2(self, u: Callable[[np.ndarray], np.ndarray]) -> float:
-        """``||u - ref|| / ||ref||`` on :attr:`eval_points`."""
+    @functools.cached_property
+    def reference_values(self) -> np.ndarray:
+        """The reference at :attr:`eval_points` ``[m]``, computed once (a Radau or
+        Gauss-Hermite solve for some problems)."""
         if self.reference is None or self.eval_points is None:
             raise ValueError(f"problem {self.name!r} has no reference or eval_points")
-        ref = np.asarray(self.reference(self.eval_points), np.float64).ravel()
+        return np.asarray(self.reference(self.eval_points), np.float64).ravel()
+
+    def relative_l2(self, u: Callable[[np.ndarray], np.ndarray]) -> float:
+        """``||u - ref|| / ||ref||`` on :attr:`eval_points`."""
+        ref = self.reference_values
         got = np.asarray(u(self.eval_points), np.float64).ravel()
         return float(np.linalg.norm(got - ref) / np.linalg.norm(ref))
 
@@ -401,7 +398,6 @@ def train(
         return problem.relative_l2(lambda _: np.asarray(predict(p, rest, z)))
 
     bar = tqdm(total=steps, desc=problem.name, disable=quiet, dynamic_ncols=True)
-    loss = jnp.nan
     for i in range(steps):
         if i in grid_sizes and i > 0:
             new_model, new_vars = kgrid.extend(
@@ -433,10 +429,9 @@ def train(
             history["l2"].append(error(params, rest))
             bar.set_postfix(loss=f"{loss:.3e}", l2=f"{history['l2'][-1]:.3e}")
     bar.close()
-    final_params, final_rest = params, rest
 
     def u(z) -> np.ndarray:
-        return np.asarray(predict(final_params, final_rest, jnp.asarray(z, dtype)))
+        return np.asarray(predict(params, rest, jnp.asarray(z, dtype)))
 
     return PDEResult(
         model,

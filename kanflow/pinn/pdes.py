@@ -54,6 +54,16 @@ def _value(target: Callable[[np.ndarray], np.ndarray] | float):
     return residual
 
 
+def _evolution(name, lo, hi, residual, initial, wall: float, reference, grid) -> Problem:
+    """A ``(t, x)`` problem: ``u(0, x) = initial(x)`` and ``u = wall`` at both ends of x."""
+    conditions = (
+        Condition("initial", _edge(0, lo[0], lo, hi, 1), _value(initial)),
+        Condition(f"x={lo[1]:g}", _edge(1, lo[1], lo, hi, 2), _value(wall)),
+        Condition(f"x={hi[1]:g}", _edge(1, hi[1], lo, hi, 3), _value(wall)),
+    )
+    return Problem(name, lo, hi, residual, conditions, reference, _grid(*grid, lo, hi))
+
+
 def diffusion() -> Problem:
     lo, hi = (0.0, 0.0), (1.0, 1.0)
 
@@ -62,20 +72,9 @@ def diffusion() -> Problem:
         force = jnp.exp(-t) * (jnp.pi**2 - 1) * jnp.sin(jnp.pi * s)
         return partial(u, x, (0,)) - partial(u, x, (1, 1)) - force
 
-    conditions = (
-        Condition("initial", _edge(0, 0.0, lo, hi, 1), _value(lambda x: jnp.sin(jnp.pi * x[:, 1]))),
-        Condition("x=0", _edge(1, 0.0, lo, hi, 2), _value(0.0)),
-        Condition("x=1", _edge(1, 1.0, lo, hi, 3), _value(0.0)),
-    )
-    return Problem(
-        "diffusion",
-        lo,
-        hi,
-        residual,
-        conditions,
-        reference=lambda x: ref.diffusion_exact(x[:, 0], x[:, 1]),
-        eval_points=_grid(100, 256, lo, hi),
-    )
+    initial = lambda x: jnp.sin(jnp.pi * x[:, 1])
+    exact = lambda x: ref.diffusion_exact(x[:, 0], x[:, 1])
+    return _evolution("diffusion", lo, hi, residual, initial, 0.0, exact, (100, 256))
 
 
 def helmholtz() -> Problem:
@@ -110,21 +109,8 @@ def burgers(nu: float = 0.01 / np.pi) -> Problem:
         return partial(u, x, (0,)) + value * partial(u, x, (1,)) - nu * partial(u, x, (1, 1))
 
     initial = lambda x: -jnp.sin(jnp.pi * x[:, 1])
-
-    conditions = (
-        Condition("initial", _edge(0, 0.0, lo, hi, 1), _value(initial)),
-        Condition("x=-1", _edge(1, -1.0, lo, hi, 2), _value(0.0)),
-        Condition("x=1", _edge(1, 1.0, lo, hi, 3), _value(0.0)),
-    )
-    return Problem(
-        "burgers",
-        lo,
-        hi,
-        residual,
-        conditions,
-        reference=lambda x: ref.burgers_reference(x[:, 0], x[:, 1], nu),
-        eval_points=_grid(100, 256, lo, hi),
-    )
+    cole_hopf = lambda x: ref.burgers_reference(x[:, 0], x[:, 1], nu)
+    return _evolution("burgers", lo, hi, residual, initial, 0.0, cole_hopf, (100, 256))
 
 
 def _on_grid(values_of: Callable[[np.ndarray, np.ndarray], np.ndarray]):
@@ -148,21 +134,8 @@ def allen_cahn(diffusion: float = 1e-3, reaction: float = 5.0) -> Problem:
         return du - reaction * (value - value**3)
 
     initial = lambda x: x[:, 1] ** 2 * jnp.cos(jnp.pi * x[:, 1])
-    conditions = (
-        Condition("initial", _edge(0, 0.0, lo, hi, 1), _value(initial)),
-        Condition("x=-1", _edge(1, -1.0, lo, hi, 2), _value(-1.0)),
-        Condition("x=1", _edge(1, 1.0, lo, hi, 3), _value(-1.0)),
-    )
-    solver = lambda t, x: ref.allen_cahn_reference(t, x, diffusion, reaction)
-    return Problem(
-        "allen_cahn",
-        lo,
-        hi,
-        residual,
-        conditions,
-        reference=_on_grid(solver),
-        eval_points=_grid(101, 201, lo, hi),
-    )
+    solver = _on_grid(lambda t, x: ref.allen_cahn_reference(t, x, diffusion, reaction))
+    return _evolution("allen_cahn", lo, hi, residual, initial, -1.0, solver, (101, 201))
 
 
 #: The benchmarks by name.

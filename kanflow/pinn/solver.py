@@ -118,9 +118,8 @@ def derivatives(f: Callable[[Array], Array], x: Array) -> tuple[Array, Array, Ar
 
 def rayleigh_quotient(f: Callable[[Array], Array], v: Array, nodes: Array, weights: Array) -> Array:
     """``int (f'^2 + V f^2) / int f^2`` on the quadrature (``v`` is ``V`` at the nodes)."""
-    ones = jnp.ones_like(nodes)
-    value, d1 = jax.jvp(f, (nodes,), (ones,))
-    return jnp.sum(weights * (d1**2 + v * value**2)) / jnp.sum(weights * value**2)
+    value, d1 = jax.jvp(f, (nodes,), (jnp.ones_like(nodes),))
+    return ritz.rayleigh_quotients(value[:, None], d1[:, None], weights, v)[0]
 
 
 def _as_potential(potential) -> Potential:
@@ -319,7 +318,7 @@ def _finish(net, params, model_state, v_check, nodes, weights):
     raw = lambda x: net.apply({"params": params, **model_state}, x)
     value, d1, d2 = derivatives(raw, nodes)
     norm = jnp.sum(weights * value**2)
-    energy = jnp.sum(weights * (d1**2 + v_check * value**2)) / norm
+    energy = ritz.rayleigh_quotients(value[:, None], d1[:, None], weights, v_check)[0]
     res = -d2 + (v_check - energy) * value
     residual = jnp.sqrt(jnp.sum(weights * res**2) / norm) / jnp.abs(energy)
     scale = 1.0 / jnp.sqrt(norm)
@@ -381,16 +380,17 @@ def _solve_ritz(
         energies, coef = solved(p)
         phi, dphi, _ = ritz.head_features(psi_of, p, path, c_nodes)
         checked = ritz.rayleigh_quotients(phi @ coef, dphi @ coef, c_weights, v_check)
-        return p, opt_state, energies, checked
+        return p, opt_state, energies, coef, checked
 
     opt_state = opt.init(params)
     history: dict[str, list] = {"step": [], "loss": [], "energies": [], "inconsistency": []}
     best_sum, best, best_step, stop = np.inf, params, 0, "steps"
+    best_pairs = None  # (energies, coef) of ``best``
     restarts, since_restart, max_restarts = 0, 0, 2
     bar = tqdm(total=steps, desc=f"states 0-{k - 1}", disable=quiet, dynamic_ncols=True)
     done = 0
     while done < steps:
-        params, opt_state, energies, checked = run(params, opt_state)
+        params, opt_state, energies, coef, checked = run(params, opt_state)
         done += check_every
         bar.update(check_every)
         energies, checked = np.asarray(energies), np.asarray(checked)
@@ -412,6 +412,7 @@ def _solve_ritz(
             continue
         if checked.sum() < best_sum:
             best_sum, best, best_step = float(checked.sum()), params, done
+            best_pairs = (energies, coef)
         back = patience // check_every
         if len(history["loss"]) - since_restart > back:
             then = history["loss"][-back - 1]
@@ -425,7 +426,7 @@ def _solve_ritz(
                 restarts, since_restart = restarts + 1, len(history["loss"])
     bar.close()
 
-    energies, coef = jax.jit(solved)(best)
+    energies, coef = best_pairs if best_pairs is not None else jax.jit(solved)(best)
     _, unravel = jax.flatten_util.ravel_pytree(ritz.head_leaves(best, path))
     results = []
     for n in range(k):
