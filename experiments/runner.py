@@ -57,6 +57,8 @@ def _parse(key: str, text: str, hint: Any) -> Any:
     """``text`` as a value of type ``hint`` (str, int, float, bool, tuple[...], optionals)."""
     if hint is str:
         return text
+    if hint is bool and text.strip().lower() in ("true", "false"):
+        return text.strip().lower() == "true"
     value = _literal(text)
     if typing.get_origin(hint) is tuple:
         if isinstance(value, str):  # a,b,c without brackets

@@ -42,6 +42,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import math
 import os
 from collections.abc import Sequence
 
@@ -75,6 +76,12 @@ class Config:
       skan_selection_entropy: weight of the mixed stage's selection-entropy penalty.
       skan_final_temperature: the selection softmax's temperature at the end of the
         mixed stage (annealed from 1).
+      skan_refit_selection: select by projection (each kept space refitted to the
+        mixed node by least squares on the training inputs) instead of only
+        folding the selection weights.
+      oracle: with S-KAN and single-basis KANs in ``models``: also train S-KAN
+        over the pool {each target's best single basis} alone (same budget and
+        schedule), and count how often S-KAN's nodes chose that basis.
       reference_hidden: hidden width of the B-spline KAN that sets the budget.
       steps: Adam steps per model.
       learning_rate: initial Adam learning rate (cosine decay).
@@ -88,6 +95,8 @@ class Config:
     skan_selection_lr_scale: float = 30.0
     skan_selection_entropy: float = 0.0
     skan_final_temperature: float = 0.05
+    skan_refit_selection: bool = True
+    oracle: bool = True
     reference_hidden: int = 5
     steps: int = 2000
     learning_rate: float = 1e-2
@@ -118,13 +127,15 @@ def hidden_width(
 ) -> int:
     """Hidden width whose ``[d, h, 1]`` model has about ``budget`` parameters.
 
-    S-KAN is sized for its selected model, assuming the mean space of ``pool``.
+    S-KAN's mixed model is sized so that its selected model reaches the budget
+    even if every node chooses the smallest space of ``pool``; its stage 3
+    prunes the weakest nodes down to the budget (``max_params``).
     """
     if model == "mlp":
         return kf.models.MLP.width_for_params(d, 1, 2, budget)
     if model == "skan":
-        mean_n = np.mean([s.num_basis() for s in kf.layers.skan.resolve_spaces(pool)])
-        return max(1, round(budget / ((d + 1) * (mean_n + 2))))
+        min_n = min(s.num_basis() for s in kf.layers.skan.resolve_spaces(pool))
+        return max(1, math.ceil(budget / ((d + 1) * (min_n + 2))))
     return max(1, round(budget / ((d + 1) * (SPACES[model].num_basis() + 2))))
 
 
@@ -150,14 +161,14 @@ def _rmse(apply, variables, data: dict) -> float:
     return float(jnp.sqrt(jnp.mean((pred - data["test_y"]) ** 2)))
 
 
-def _selection_report(phases: list, data: dict) -> dict:
+def _selection_report(phases: list, data: dict, refit: bool) -> dict:
     """How S-KAN's selection went: the mixed stage's normalised selection
     entropy, and the test RMSE just before and just after selection (the
     selected model with the mixed stage's parameters, before retraining)."""
     mixed = phases[0]
     if mixed.stage != "mixed":
         return {}
-    selected = skan.select(mixed.model, mixed.variables)
+    selected = skan.select(mixed.model, mixed.variables, data["train_x"] if refit else None)
     return {
         "selection_entropy": skan.selection_entropy(mixed.variables),
         "rmse_before_selection": _rmse(jax.jit(mixed.model.apply), mixed.variables, data),
@@ -165,22 +176,26 @@ def _selection_report(phases: list, data: dict) -> dict:
     }
 
 
-def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int):
+def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int, budget: int):
     x, y = data["train_x"], data["train_y"]
-    if name == "skan":
+    if name == "skan" or name.startswith("skan_oracle:"):
+        spaces = cfg.skan_spaces if name == "skan" else (name.split(":")[1],)
         phases = kf.recipes.fit_skan(
-            kf.models.SKAN((d, h, 1), spaces=cfg.skan_spaces),
+            kf.models.SKAN((d, h, 1), spaces=spaces),
             x,
             y,
             learning_rate=cfg.learning_rate,
             selection_lr_scale=cfg.skan_selection_lr_scale,
             selection_entropy=cfg.skan_selection_entropy,
             final_temperature=cfg.skan_final_temperature,
+            refit_selection=cfg.skan_refit_selection,
+            max_params=budget,
             seed=seed,
             steps=(cfg.steps // 2, cfg.steps // 4, cfg.steps - cfg.steps // 2 - cfg.steps // 4),
             quiet=True,
         )
-        return phases[-1].model, phases[-1].variables, _selection_report(phases, data)
+        report = _selection_report(phases, data, cfg.skan_refit_selection)
+        return phases[-1].model, phases[-1].variables, report
     model, loss_fn, opt, step_fn, init, _ = _compiled(name, d, h, cfg)
     variables = init(jax.random.key(seed), x[:1])
     state = {k: v for k, v in variables.items() if k != "params"}
@@ -238,63 +253,130 @@ def _plot(results: dict, chosen: dict, path: str) -> None:
     plt.close(fig)
 
 
+def _oracle(results: dict) -> dict:
+    """Per target: the best single-basis KAN, and the share of S-KAN's nodes
+    (all layers, all seeds) that chose its space."""
+    out = {}
+    for tname, rows in results.items():
+        single = {k: v["test_rmse_mean"] for k, v in rows.items() if k in SPACES}
+        if "skan" not in rows or not single:
+            continue
+        best = min(single, key=single.get)
+        labels = [lab for run in rows["skan"]["chosen_per_node"] for layer in run for lab in layer]
+        out[tname] = {
+            "best_single": best,
+            "match_rate": labels.count(SPACES[best].label) / len(labels),
+        }
+    return out
+
+
+def _target_verdicts(results: dict) -> list[str]:
+    """One line per target: S-KAN against the best single-basis KAN, the oracle and the
+    selection step."""
+    lines = []
+    for tname, rows in results.items():
+        if "skan" not in rows:
+            continue
+        sk = rows["skan"]
+        single = {k: v["test_rmse_mean"] for k, v in rows.items() if k in SPACES}
+        words = [f"{tname}: S-KAN {fmt(sk['test_rmse_mean'])}"]
+        if single:
+            best = min(single, key=single.get)
+            verdict = "beats" if sk["test_rmse_mean"] < single[best] else "does not beat"
+            words.append(f"{verdict} the best single-basis KAN ({best} {fmt(single[best])})")
+        if "oracle" in sk:
+            o = sk["oracle"]
+            words.append(f"nodes choosing {o['best_single']}: {o['match_rate']:.0%}")
+            if "skan_oracle" in rows:
+                words.append(
+                    f"S-KAN over that space alone {fmt(rows['skan_oracle']['test_rmse_mean'])}"
+                )
+        if "rmse_before_selection" in sk:
+            ratio = np.asarray(sk["rmse_after_selection"]) / np.asarray(sk["rmse_before_selection"])
+            words.append(f"after/before selection x{ratio.min():.2g}-{ratio.max():.2g}")
+            words.append(f"selection entropy {np.mean(sk['selection_entropy']):.2f}")
+        lines.append("; ".join(words) + ".")
+    return lines
+
+
 def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     """Trains every model on every target; returns the table."""
     check_names("model", cfg.models, ALL_MODELS)
     check_names("S-KAN space", cfg.skan_spaces, kf.basis.names())
 
+    def budget(tname: str) -> int:
+        d = kf.data.get_target(tname).dim
+        return _kan_params(d, cfg.reference_hidden, SPACES["kan_bspline"].num_basis())
+
     def widths(tname: str, name: str) -> tuple[int, int]:
         d = kf.data.get_target(tname).dim
-        budget = _kan_params(d, cfg.reference_hidden, SPACES["kan_bspline"].num_basis())
-        return d, hidden_width(name, d, budget, cfg.skan_spaces)
+        if name.startswith("skan_oracle:"):
+            return d, hidden_width("skan", d, budget(tname), (name.split(":")[1],))
+        return d, hidden_width(name, d, budget(tname), cfg.skan_spaces)
 
     def train_one(key: tuple[str, str], seed: int) -> dict:
         tname, name = key
         d, h = widths(tname, name)
         data = kf.data.make_dataset(kf.data.get_target(tname), cfg.n_train, cfg.n_test, seed)
-        model, variables, selection = _train_one(name, d, h, data, cfg, seed)
-        apply = _compiled(name, d, h, cfg)[-1] if name != "skan" else jax.jit(model.apply)
+        model, variables, selection = _train_one(name, d, h, data, cfg, seed, budget(tname))
+        is_skan = name.startswith("skan")
+        apply = jax.jit(model.apply) if is_skan else _compiled(name, d, h, cfg)[-1]
         return {
             "test_rmse": _rmse(apply, variables, data),
             "params": kf.count_params(variables["params"]),
-            "chosen": skan.chosen_spaces(model) if name == "skan" else None,
+            "chosen": skan.chosen_spaces(model) if is_skan else None,
             **selection,
         }
 
-    keys = list(itertools.product(cfg.targets, cfg.models))
-    runs = sweep(
-        keys,
-        cfg.seeds,
-        train_one,
-        quiet=quiet,
-        score=lambda r: r["test_rmse"],
-        score_name="test RMSE",
-    )
+    def sweep_models(keys: list) -> dict:
+        return sweep(
+            keys,
+            cfg.seeds,
+            train_one,
+            quiet=quiet,
+            score=lambda r: r["test_rmse"],
+            score_name="test RMSE",
+        )
+
+    def collect(runs: dict, results: dict) -> None:
+        for (tname, name), rs in runs.items():
+            rmses = [r["test_rmse"] for r in rs]
+            mean, std = mean_std(rmses)
+            row = {
+                "hidden": widths(tname, name)[1],
+                "params": int(np.mean([r["params"] for r in rs])),
+                "test_rmse": rmses,
+                "test_rmse_mean": mean,
+                "test_rmse_std": std,
+            }
+            if name.startswith("skan"):
+                row["chosen_per_node"] = [r["chosen"] for r in rs]
+                for k in SELECTION_KEYS:
+                    if k in rs[0]:
+                        row[k] = [r[k] for r in rs]
+            if name.startswith("skan_oracle:"):
+                row["space"], name = name.split(":")[1], "skan_oracle"
+            results[tname][name] = row
+
     results: dict[str, dict] = {t: {} for t in cfg.targets}
-    chosen: dict[str, list[str]] = {}
-    for (tname, name), rs in runs.items():
-        rmses = [r["test_rmse"] for r in rs]
-        mean, std = mean_std(rmses)
-        results[tname][name] = {
-            "hidden": widths(tname, name)[1],
-            "params": int(np.mean([r["params"] for r in rs])),
-            "test_rmse": rmses,
-            "test_rmse_mean": mean,
-            "test_rmse_std": std,
-        }
-        if name == "skan":
-            labels = [lab for r in rs for layer in r["chosen"] for lab in layer]
-            chosen.setdefault(tname, []).extend(labels)
-            results[tname][name]["chosen_per_node"] = [r["chosen"] for r in rs]
-            for k in SELECTION_KEYS:
-                if k in rs[0]:
-                    results[tname][name][k] = [r[k] for r in rs]
+    collect(sweep_models(list(itertools.product(cfg.targets, cfg.models))), results)
+    oracle = _oracle(results)
+    for tname, o in oracle.items():
+        results[tname]["skan"]["oracle"] = o
+    if cfg.oracle and oracle:
+        keys = [(t, f"skan_oracle:{SPACES[o['best_single']].basis}") for t, o in oracle.items()]
+        collect(sweep_models(keys), results)
+    chosen = {
+        t: [lab for run in rows["skan"]["chosen_per_node"] for layer in run for lab in layer]
+        for t, rows in results.items()
+        if "skan" in rows
+    }
     _plot(results, chosen, os.path.join(out_dir, "skan_fitting.png"))
     wins = beats_mlp = 0
     for rows in results.values():
         if "skan" not in rows:
             continue
-        single = [v["test_rmse_mean"] for k, v in rows.items() if k.startswith("kan_")]
+        single = [v["test_rmse_mean"] for k, v in rows.items() if k in SPACES]
         s = rows["skan"]["test_rmse_mean"]
         wins += bool(single) and s < min(single)
         beats_mlp += "mlp" in rows and s < rows["mlp"]["test_rmse_mean"]
@@ -302,19 +384,23 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     for tname, rows in results.items():
         best = min(rows, key=lambda k: rows[k]["test_rmse_mean"])
         for name, r in rows.items():
+            label = f"skan_oracle ({r['space']})" if name == "skan_oracle" else name
             mark = " **best**" if name == best else ""
             rmse = f"{fmt(r['test_rmse_mean'])} ± {fmt(r['test_rmse_std'], 1)}"
-            rows_md.append([tname, name + mark, r["hidden"], r["params"], rmse])
+            rows_md.append([tname, label + mark, r["hidden"], r["params"], rmse])
     summary = (
         f"S-KAN beats every single-basis KAN on {wins} of {len(results)} targets and the MLP "
         f"on {beats_mlp} of {len(results)}."
     )
     summary += _selection_summary(results)
+    verdicts = _target_verdicts(results)
     table = (
         f"## S-KAN function fitting ({cfg.steps} Adam steps, seeds {list(cfg.seeds)}, "
         f"{cfg.n_train} train / {cfg.n_test} test points)\n\n"
         + markdown_table(["target", "model", "hidden", "params", "test RMSE (mean ± std)"], rows_md)
         + f"\n{summary} The paper's tables are not public: no figures to put beside.\n"
+        + "".join(f"\n- {line}" for line in verdicts)
+        + ("\n" if verdicts else "")
     )
     metrics = {
         "config": dataclasses.asdict(cfg),

@@ -45,6 +45,10 @@ def test_overrides_parse_and_errors():
     )
     assert cfg.grids == (3, 7) and cfg.targets == ("xy", "bessel_j0") and cfg.float64 is False
     assert runner.apply_overrides(Config(), ["targets=xy"]).targets == ("xy",)
+    assert runner.apply_overrides(Config(), ["float64=false"]).float64 is False
+    assert runner.apply_overrides(Config(float64=False), ["float64=TRUE"]).float64 is True
+    with pytest.raises(ValueError, match="expected bool"):
+        runner.apply_overrides(Config(), ["float64=yes"])
     with pytest.raises(ValueError, match="unknown config field 'grid'"):
         runner.apply_overrides(Config(), ["grid=3"])
     with pytest.raises(ValueError, match="expected int"):
@@ -258,8 +262,17 @@ def test_run_skan_function_fitting_writes_results(tmp_path):
     chosen = rows["skan"]["chosen_per_node"][0]  # per layer, after pruning
     assert 1 <= len(chosen[0]) <= hidden and len(chosen[1]) == 1
     assert len(metrics["chosen_spaces"]["xy"]) > 0
+    assert rows["skan"]["params"] <= rows["kan_bspline"]["params"]  # pruned to the budget
+    labels = [lab for layer in chosen for lab in layer]
+    oracle = rows["skan"]["oracle"]
+    assert oracle["best_single"] == "kan_bspline"  # the only single-basis KAN here
+    assert oracle["match_rate"] == labels.count("bspline G5 k3") / len(labels)
+    assert rows["skan_oracle"]["space"] == "bspline"
+    assert rows["skan_oracle"]["chosen_per_node"][0][0][0] == "bspline G5 k3"
+    assert rows["skan_oracle"]["params"] <= rows["kan_bspline"]["params"]
     table = (out / "table.md").read_text()
     assert "S-KAN beats every single-basis KAN on" in table
+    assert "skan_oracle (bspline)" in table and "- xy: S-KAN" in table
     assert "mean normalised entropy" in table
     assert (out / "skan_fitting.png").stat().st_size > 0
 

@@ -263,3 +263,93 @@ def test_selection_entropy_penalty_is_added_to_the_mixed_loss():
     assert float(value) == pytest.approx(float(base) + 0.7 * h, rel=1e-5)
     with pytest.raises(ValueError, match="selection_entropy"):
         kf.recipes.fit_skan(model, x, y, steps=(1, 1, 0), selection_entropy=-1.0)
+
+
+def _coef_design(layer, p, x, s, j):
+    """``[n, in * c]``: node ``j``'s output as a linear map of its ``coef_s`` (by jacfwd)."""
+    col = int(np.flatnonzero(np.flatnonzero(np.asarray(layer.selection) == s) == j)[0])
+    apply = lambda c: layer.apply({"params": {**p, f"coef_{s}": c}}, x)[:, j]
+    jac = jax.jacfwd(apply)(jnp.asarray(p[f"coef_{s}"]))  # [n, in, c, cols]
+    return np.asarray(jac[..., col]).reshape(x.shape[0], -1), col
+
+
+def test_refit_selected_solves_the_ridge_problem(x64):
+    layer = kf.layers.SKANLayer(4, spaces=POOL, selection=(1, 0, 1, 0), param_dtype=jnp.float64)
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (40, 3))
+    p = _perturbed_init(layer, x)
+    target = rng.normal(size=(40, 4))
+    ridge = 0.05
+    got = kf.layers.refit_selected(layer, p, x, target, ridge)
+    base = np.asarray(layer.apply({"params": p}, x))
+    for j, s in enumerate(layer.selection):
+        a, col = _coef_design(layer, p, x, s, j)  # in coefficient units (scale_sp inside)
+        c0 = np.asarray(p[f"coef_{s}"])[..., col].reshape(-1)
+        # the penalty is on u = scale_sp * coef: in coefficient units a diagonal weight
+        sp = np.repeat(np.asarray(p["scale_sp"])[:, j], POOL[s].num_basis())
+        feats = a / sp  # the design in u
+        lam = ridge * np.trace(feats.T @ feats) / feats.shape[1]
+        r = target[:, j] - (base[:, j] - a @ c0)  # what the spline term must produce
+        lhs = np.vstack([a, np.sqrt(lam) * np.diag(sp)])
+        rhs = np.concatenate([r, np.sqrt(lam) * sp * c0])
+        want = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
+        np.testing.assert_allclose(
+            np.asarray(got[f"coef_{s}"])[..., col].reshape(-1), want, rtol=1e-8, atol=1e-10
+        )
+    # a target the kept spaces can express is reproduced (tiny ridge)
+    true = _perturbed_init(layer, x, seed=7)
+    reach = np.asarray(
+        layer.apply({"params": {**p, "coef_0": true["coef_0"], "coef_1": true["coef_1"]}}, x)
+    )
+    fitted = kf.layers.refit_selected(layer, p, x, reach, 1e-12)
+    np.testing.assert_allclose(layer.apply({"params": fitted}, x), reach, atol=1e-7)
+    with pytest.raises(ValueError, match="target \\[n, 4\\]"):
+        kf.layers.refit_selected(layer, p, x, target[:, :2])
+    with pytest.raises(ValueError, match="ridge must be > 0"):
+        kf.layers.refit_selected(layer, p, x, target, 0.0)
+
+
+def test_select_by_projection_keeps_the_function_better_than_folding(x64):
+    model = kf.models.SKAN((2, 4, 1), spaces=POOL, param_dtype=jnp.float64)
+    x = np.random.default_rng(4).uniform(-1, 1, (200, 2))
+    v = {"params": _perturbed_init(model, x)}  # undecided weights: both spaces carry output
+    mixed = np.asarray(model.apply(v, x))
+    folded_model, folded = skan.select(model, v)
+    proj_model, proj = skan.select(model, v, x)
+    assert proj_model.selections == folded_model.selections
+    err_fold = np.sqrt(np.mean((np.asarray(folded_model.apply(folded, x)) - mixed) ** 2))
+    err_proj = np.sqrt(np.mean((np.asarray(proj_model.apply(proj, x)) - mixed) ** 2))
+    assert err_proj < 0.5 * err_fold
+    # decisive weights: the dropped spaces carry nothing, projection changes nothing
+    for l in ("layer_0", "layer_1"):
+        z = np.asarray(v["params"][l]["select_logits"])
+        v["params"][l]["select_logits"] = np.where(z == z.max(0), 60.0, -60.0)
+    (_, folded), (_, proj) = skan.select(model, v), skan.select(model, v, x)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-9), folded, proj)
+
+
+def test_prune_down_to_a_parameter_budget_keeps_the_strongest_nodes(x64):
+    model = kf.models.SKAN((2, 6, 1), spaces=POOL, param_dtype=jnp.float64)
+    x = np.random.default_rng(5).uniform(-1, 1, (100, 2))
+    model, v = skan.select(model, {"params": _perturbed_init(model, x)})
+    scores = kf.layers.edge_scores(model, v, x, kf.layers.SKANLayer)
+    strength = np.minimum(scores[("layer_0",)].max(0), scores[("layer_1",)].max(1))
+    order = np.argsort(-strength)  # strongest first
+    full = kf.count_params(v["params"])
+    budget = full - 15  # at least one node must go
+    pruned, pv = skan.prune(model, v, x, threshold=0.0, max_params=budget)
+    k = pruned.widths[1]
+    assert kf.count_params(pv["params"]) <= budget and 1 <= k < 6
+    kept = sorted(order[:k].tolist())
+    want_model, want_v = skan.prune(model, v, x, threshold=0.0)
+    sub, sp = kf.layers.keep_nodes(want_model.layer(0), want_v["params"]["layer_0"], kept)
+    assert pruned.selections[0] == sub.selection
+    np.testing.assert_allclose(pv["params"]["layer_0"]["scale_base"], sp["scale_base"])
+    # one more node (the next strongest) would have been over the budget
+    _, bigger = kf.layers.keep_nodes(model.layer(0), v["params"]["layer_0"], sorted(order[: k + 1]))
+    more = kf.count_params(bigger) + kf.count_params(
+        kf.layers.keep_inputs(v["params"]["layer_1"], sorted(order[: k + 1]))
+    )
+    assert more > budget
+    with pytest.raises(ValueError, match="max_params must be"):
+        skan.prune(model, v, x, max_params=0)

@@ -11,6 +11,7 @@ from kanflow.layers.skan import (
     SKANLayer,
     keep_inputs,
     keep_nodes,
+    refit_selected,
     select_spaces,
 )
 
@@ -34,5 +35,6 @@ __all__ = [
     "live_nodes",
     "map_layers",
     "relu_kan_layer",
+    "refit_selected",
     "select_spaces",
 ]

@@ -50,6 +50,7 @@ __all__ = [
     "SKANLayer",
     "keep_inputs",
     "keep_nodes",
+    "refit_selected",
     "resolve_spaces",
     "select_spaces",
 ]
@@ -195,6 +196,67 @@ def select_spaces(
     for s, nodes in new_layer.groups().items():
         new_params[f"coef_{s}"] = params[f"coef_{s}"][..., nodes] * w[s, nodes]
     return new_layer, new_params
+
+
+def refit_selected(
+    layer: SKANLayer,
+    params: dict[str, Any],
+    x: Array,
+    target: Array,
+    ridge: float = 1e-3,
+) -> dict[str, Any]:
+    """Each node's kept-space coefficients refitted so the layer reproduces ``target``.
+
+    Selection by projection: node ``j`` keeps one space ``s``, and its spline
+    term ``sum_i scale_sp_ij sum_c coef_icj B^s_c(x_i)`` is linear in its
+    coefficients, so the coefficients closest (least squares on ``x``) to
+    what the mixed node computed are a linear solve. The base branch and bias
+    are kept; the solve is pulled towards the current (folded) coefficients
+    ``u0`` by ``ridge`` relative to the mean diagonal of the normal matrix:
+    ``min |A u - r|^2 + ridge * mean(diag(A^T A)) |u - u0|^2``, in float64.
+
+    Args:
+      layer: a selected layer (:func:`select_spaces`).
+      params: its ``params``.
+      x: layer inputs ``[n, in]`` (e.g. the training inputs as the selected
+        network sees them).
+      target: ``[n, out]``, what the layer should output on ``x`` (the mixed
+        layer's output).
+      ridge: relative pull towards the current coefficients (> 0).
+
+    Returns:
+      ``params`` with refitted ``coef_s``.
+    """
+    if layer.selection is None:
+        raise ValueError("refit_selected needs a selected layer (call select_spaces first)")
+    x, target = np.asarray(x), np.asarray(target, np.float64)
+    if x.ndim != 2 or target.shape != (x.shape[0], layer.features):
+        raise ValueError(
+            f"refit_selected expects x [n, in] and target [n, {layer.features}], "
+            f"got {x.shape} and {target.shape}"
+        )
+    if not ridge > 0:
+        raise ValueError(f"ridge must be > 0, got {ridge}")
+    n_in = x.shape[1]
+    zero = {k: (jnp.zeros_like(v) if k.startswith("coef_") else v) for k, v in params.items()}
+    residual = target - np.asarray(layer.apply({"params": zero}, x), np.float64)
+    scale_sp = np.asarray(params["scale_sp"], np.float64)  # [in, out]
+    new = dict(params)
+    for s, nodes in layer.groups().items():
+        feats = np.asarray(layer.pool[s].edge_features(jnp.asarray(x)), np.float64)  # [n, c, in]
+        a = feats.transpose(0, 2, 1).reshape(x.shape[0], -1)  # columns (input i, basis c)
+        coef = np.asarray(params[f"coef_{s}"], np.float64)  # [in, c, nodes]
+        sp = scale_sp[:, None, nodes]  # [in, 1, nodes]
+        u0 = (coef * sp).reshape(-1, len(nodes))
+        gram = a.T @ a
+        lam = ridge * max(float(np.trace(gram)) / gram.shape[0], 1e-30)
+        rhs = a.T @ (residual[:, nodes] - a @ u0)
+        u = u0 + np.linalg.solve(gram + lam * np.eye(gram.shape[0]), rhs)
+        u = u.reshape(n_in, -1, len(nodes))
+        safe = np.abs(sp) > 1e-12  # an edge with no spline scale keeps its coefficients
+        fitted = np.where(safe, u / np.where(safe, sp, 1.0), coef)
+        new[f"coef_{s}"] = jnp.asarray(fitted, params[f"coef_{s}"].dtype)
+    return new
 
 
 def keep_nodes(

@@ -15,6 +15,7 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 
 from kanflow.checks import as_widths
@@ -26,8 +27,10 @@ from kanflow.layers.skan import (
     SKANLayer,
     keep_inputs,
     keep_nodes,
+    refit_selected,
     select_spaces,
 )
+from kanflow.models.common import count_params
 
 __all__ = [
     "SKAN",
@@ -86,14 +89,40 @@ def temperature(variables: dict[str, Any], l: int | str) -> float:
     return float(_stored_temperature(variables, l if isinstance(l, str) else f"layer_{l}"))
 
 
-def select(model: SKAN, variables: dict[str, Any]) -> tuple[SKAN, dict[str, Any]]:
-    """Stage 2 for every layer: keep each node's strongest space, drop the rest."""
+def select(
+    model: SKAN, variables: dict[str, Any], x: Array | None = None, ridge: float = 1e-3
+) -> tuple[SKAN, dict[str, Any]]:
+    """Stage 2 for every layer: keep each node's strongest space, drop the rest.
+
+    Args:
+      model, variables: a mixing S-KAN and its variables.
+      x: ``None`` folds each node's selection weight into its kept coefficients
+        (the kept term unchanged, the dropped spaces' share of the output
+        lost). With inputs ``[n, widths[0]]`` (e.g. the training inputs),
+        selection by projection: layer by layer, each node's kept-space
+        coefficients are refitted (:func:`kanflow.layers.refit_selected`,
+        pulled towards the folded ones by ``ridge``) so the selected layer, on
+        what the already-selected layers feed it, reproduces what the mixed
+        layer output; the function is kept as far as one space per node can
+        express it.
+
+    Returns:
+      ``(selected_model, {"params": ...})``.
+    """
     params, sels = {}, []
+    h_mixed = h_selected = None if x is None else jnp.asarray(x)
     for l in range(len(model.widths) - 1):
-        layer, p = select_spaces(
-            model.layer(l), variables["params"][f"layer_{l}"], temperature(variables, l)
-        )
-        params[f"layer_{l}"] = p
+        name = f"layer_{l}"
+        mixed = model.layer(l)
+        layer, p = select_spaces(mixed, variables["params"][name], temperature(variables, l))
+        if x is not None:
+            layer_vars = {"params": variables["params"][name]}
+            if name in variables.get("selection", {}):
+                layer_vars["selection"] = variables["selection"][name]
+            h_mixed = mixed.apply(layer_vars, h_mixed)
+            p = refit_selected(layer, p, h_selected, h_mixed, ridge)
+            h_selected = layer.apply({"params": p}, h_selected)
+        params[name] = p
         sels.append(layer.selection)
     return model.clone(selections=tuple(sels)), {"params": params}
 
@@ -131,28 +160,50 @@ def chosen_spaces(model: SKAN) -> list[list[str]]:
 
 
 def prune(
-    model: SKAN, variables: dict[str, Any], x: Array, threshold: float = 1e-2
+    model: SKAN,
+    variables: dict[str, Any],
+    x: Array,
+    threshold: float = 1e-2,
+    max_params: int | None = None,
 ) -> tuple[SKAN, dict[str, Any]]:
-    """Stage 3: drop hidden nodes that are dead on either side.
+    """Stage 3: drop hidden nodes that are dead on either side (and down to a budget).
 
     pykan's rule (:func:`kanflow.layers.live_nodes`): node ``j`` of a hidden
     layer is kept if some incoming edge **and** some outgoing edge have
-    ``mean |phi(x)| > threshold`` on ``x``. At least one node per layer is
-    always kept.
+    ``mean |phi(x)| > threshold`` on ``x``. With ``max_params``, the weakest
+    hidden nodes (smallest of the largest incoming and the largest outgoing
+    edge score) are then dropped one at a time until the model has at most
+    ``max_params`` parameters. At least one node per layer is always kept.
     """
     if model.selections is None or any(s is None for s in model.selections):
         raise ValueError("prune a selected model (call select first)")
-    params = variables["params"]
+    if max_params is not None and not max_params >= 1:
+        raise ValueError(f"max_params must be a positive parameter count, got {max_params}")
     scores = edge_scores(model, variables, x, SKANLayer)
     imp = [scores[(f"layer_{l}",)] for l in range(len(model.widths) - 1)]
     widths, sels = list(model.widths), list(model.selections)
-    new = {k: dict(v) for k, v in params.items()}
+    new = {k: dict(v) for k, v in variables["params"].items()}
+
+    def keep(l: int, nodes) -> None:
+        """Keep only ``nodes`` of hidden layer ``l`` (the output of layer ``l - 1``)."""
+        layer = model.clone(widths=tuple(widths), selections=tuple(sels)).layer(l - 1)
+        prev, new[f"layer_{l - 1}"] = keep_nodes(layer, new[f"layer_{l - 1}"], nodes)
+        new[f"layer_{l}"] = keep_inputs(new[f"layer_{l}"], nodes)
+        sels[l - 1], widths[l] = prev.selection, len(nodes)
+        imp[l - 1], imp[l] = imp[l - 1][:, nodes], imp[l][nodes]
+
     for l in range(1, len(widths) - 1):  # hidden layer l = output of layer l-1
-        keep = live_nodes(imp[l - 1].max(axis=0), imp[l].max(axis=1), threshold)
-        prev, new[f"layer_{l - 1}"] = keep_nodes(model.layer(l - 1), new[f"layer_{l - 1}"], keep)
-        new[f"layer_{l}"] = keep_inputs(new[f"layer_{l}"], keep)
-        sels[l - 1] = prev.selection
-        widths[l] = int(keep.size)
-        imp[l] = imp[l][keep]
+        keep(l, live_nodes(imp[l - 1].max(axis=0), imp[l].max(axis=1), threshold))
+    while max_params is not None and count_params(new) > max_params:
+        weakest = [
+            (float(strength.min()), l, int(strength.argmin()))
+            for l in range(1, len(widths) - 1)
+            if widths[l] > 1
+            for strength in [np.minimum(imp[l - 1].max(axis=0), imp[l].max(axis=1))]
+        ]
+        if not weakest:
+            break  # one node per hidden layer: as small as the model gets
+        _, l, j = min(weakest)
+        keep(l, np.delete(np.arange(widths[l]), j))
     pruned = model.clone(widths=tuple(widths), selections=tuple(sels))
     return pruned, {"params": new}

@@ -54,8 +54,10 @@ def fit_skan(
     selection_entropy: float = 0.0,
     final_temperature: float = 0.05,
     temperature_rounds: int = 10,
+    refit_selection: bool = True,
     batch_size: int | None = None,
     prune_threshold: float = 1e-2,
+    max_params: int | None = None,
     loss: str = "mse",
     seed: int = 0,
     quiet: bool = False,
@@ -92,6 +94,16 @@ def fit_skan(
         equal rounds of steps (one optimiser state and schedule throughout; the
         temperature is a variable, so nothing recompiles); 1 keeps it at 1.
         Selection folds the weights at the final temperature.
+      refit_selection: select by projection (:func:`kanflow.models.skan.select`
+        with ``x``): each kept space's coefficients are refitted by least squares
+        on ``x`` to what the mixed node computed, so selection keeps the
+        function as far as one space can express it (for classification the
+        target is the mixed network's logits).
+        ``False`` only folds the selection weights.
+      max_params: stage 3 also drops the weakest hidden nodes until the model
+        has at most this many parameters (:func:`kanflow.models.skan.prune`),
+        e.g. to compare with another model at an equal budget; needs
+        ``steps[2] > 0``.
 
     Returns:
       the phases in order; the last one is the final model.
@@ -109,6 +121,8 @@ def fit_skan(
             f"need final_temperature > 0 and temperature_rounds >= 1, got "
             f"{final_temperature} and {temperature_rounds}"
         )
+    if max_params is not None and not steps[2]:
+        raise ValueError("max_params prunes in stage 3: give it steps (steps[2] > 0)")
     data = {"x": x, "y": y}
     variables = jax.jit(model.init)(jax.random.key(seed), x[:1])
     phases: list[SKANPhase] = []
@@ -148,10 +162,10 @@ def fit_skan(
         rounds = 1 if final_temperature == 1.0 else min(temperature_rounds, steps[0])
         temps = tuple(final_temperature ** (r / max(rounds - 1, 1)) for r in range(rounds))
         variables = train("mixed", model, variables, steps[0], temps)
-    model, variables = _skan.select(model, variables)
+    model, variables = _skan.select(model, variables, x if refit_selection else None)
     variables = train("selective", model, variables, steps[1])
     if steps[2]:
-        model, variables = _skan.prune(model, variables, x, prune_threshold)
+        model, variables = _skan.prune(model, variables, x, prune_threshold, max_params)
         train("pruned", model, variables, steps[2])
     return phases
 
