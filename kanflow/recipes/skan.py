@@ -66,9 +66,12 @@ def fit_skan(
 
     1. **mixed**: every node mixes all spaces with learnable selection weights;
     2. **selective**: :func:`kanflow.models.skan.select` keeps each node's
-       strongest space (the others' parameters are dropped); train again;
+       strongest space (the others' parameters are dropped; by default the
+       kept coefficients are refitted to what the mixed node computed); train
+       again;
     3. **pruned**: :func:`kanflow.models.skan.prune` drops hidden nodes whose
-       edges are all below ``prune_threshold`` on ``x``; fine-tune.
+       edges are all below ``prune_threshold`` on ``x`` (and, with
+       ``max_params``, the weakest nodes down to that budget); fine-tune.
 
     Each stage uses Adam with a cosine decay from ``learning_rate`` over its
     ``steps`` (a stage with 0 steps is skipped, e.g. ``(1000, 1000, 0)``).
@@ -99,7 +102,9 @@ def fit_skan(
         on ``x`` to what the mixed node computed, so selection keeps the
         function as far as one space can express it (for classification the
         target is the mixed network's logits).
-        ``False`` only folds the selection weights.
+        ``False`` only folds the selection weights. Measured (README, seven
+        targets x three seeds, 600 steps): test RMSE just after / just before
+        selection at most x1.7 with projection, up to x49 folding.
       max_params: stage 3 also drops the weakest hidden nodes until the model
         has at most this many parameters (:func:`kanflow.models.skan.prune`),
         e.g. to compare with another model at an equal budget; needs
