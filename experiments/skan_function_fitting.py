@@ -23,8 +23,14 @@ to come closest to ``P``, the actual counts are in the table):
   RSWAF, Chebyshev 4, Gram 3, Jacobi 4, Mexican hat, Morlet, DoG, Meyer, Shannon,
   ReLU-KAN);
 * ``skan``: S-KAN over the whole pool, trained by
-  :func:`kanflow.recipes.fit_skan` (mixed, then selective, then pruned; its
-  ``h`` is sized for the *selected* model, which is what is counted).
+  :func:`kanflow.recipes.fit_skan` (mixed, then selective with selection by
+  projection, then pruned). Equal budget: the mixed model is wide enough that
+  its selected model reaches ``P`` even if every node picks the pool's
+  smallest space, and stage 3 prunes the weakest nodes down to ``P``
+  (``max_params``); the counted parameters are the final model's;
+* ``skan_oracle`` (with ``oracle``): the same S-KAN schedule and budget over
+  one space, the target's best single-basis KAN's, to tell a selection
+  failure from a cost of the schedule itself.
 
 Every model gets the same number of Adam steps (cosine decay from
 ``learning_rate``; S-KAN splits them 1/2, 1/4, 1/4 over its stages), full
@@ -32,7 +38,9 @@ batch, float32; test RMSE is mean ± std over ``seeds``. For every S-KAN run
 ``metrics.json`` also records ``selection_entropy`` (the mixed stage's
 selection weights, normalised to 1 for uniform), ``rmse_before_selection``
 and ``rmse_after_selection`` (test RMSE of the mixed model and of the selected
-model before retraining) and ``chosen_per_node``. The paper claims
+model before retraining), ``chosen_per_node`` and ``oracle`` (the best
+single-basis KAN by mean test RMSE, and the share of S-KAN's nodes that chose
+its space; a diagnostic, nothing is tuned on it). The paper claims
 S-KAN beats every single-basis KAN and the MLP on its seven targets; the
 report counts on how many of ours it does.
 """
