@@ -103,7 +103,7 @@ class Config:
     skan_spaces: tuple[str, ...] = tuple(s.basis for s in kf.layers.DEFAULT_SPACES)
     skan_selection_lr_scale: float = 30.0
     skan_selection_entropy: float = 0.0
-    skan_final_temperature: float = 0.05
+    skan_final_temperature: float = 0.005
     skan_refit_selection: bool = True
     oracle: bool = True
     reference_hidden: int = 5
