@@ -262,16 +262,26 @@ def _plot(results: dict, chosen: dict, path: str) -> None:
     plt.close(fig)
 
 
+def _chosen_labels(row: dict) -> list[str]:
+    """The space label of every node of an S-KAN row, all layers and seeds."""
+    return [lab for run in row["chosen_per_node"] for layer in run for lab in layer]
+
+
+def _best_single(rows: dict) -> str | None:
+    """The single-basis KAN of lowest mean test RMSE among a target's rows (None if none)."""
+    single = [k for k in rows if k in SPACES]
+    return min(single, key=lambda k: rows[k]["test_rmse_mean"]) if single else None
+
+
 def _oracle(results: dict) -> dict:
     """Per target: the best single-basis KAN, and the share of S-KAN's nodes
     (all layers, all seeds) that chose its space."""
     out = {}
     for tname, rows in results.items():
-        single = {k: v["test_rmse_mean"] for k, v in rows.items() if k in SPACES}
-        if "skan" not in rows or not single:
+        best = _best_single(rows)
+        if "skan" not in rows or best is None:
             continue
-        best = min(single, key=single.get)
-        labels = [lab for run in rows["skan"]["chosen_per_node"] for layer in run for lab in layer]
+        labels = _chosen_labels(rows["skan"])
         out[tname] = {
             "best_single": best,
             "match_rate": labels.count(SPACES[best].label) / len(labels),
@@ -287,12 +297,12 @@ def _target_verdicts(results: dict) -> list[str]:
         if "skan" not in rows:
             continue
         sk = rows["skan"]
-        single = {k: v["test_rmse_mean"] for k, v in rows.items() if k in SPACES}
         words = [f"{tname}: S-KAN {fmt(sk['test_rmse_mean'])}"]
-        if single:
-            best = min(single, key=single.get)
-            verdict = "beats" if sk["test_rmse_mean"] < single[best] else "does not beat"
-            words.append(f"{verdict} the best single-basis KAN ({best} {fmt(single[best])})")
+        best = _best_single(rows)
+        if best is not None:
+            best_rmse = rows[best]["test_rmse_mean"]
+            verdict = "beats" if sk["test_rmse_mean"] < best_rmse else "does not beat"
+            words.append(f"{verdict} the best single-basis KAN ({best} {fmt(best_rmse)})")
         if "oracle" in sk:
             o = sk["oracle"]
             words.append(f"nodes choosing {o['best_single']}: {o['match_rate']:.0%}")
@@ -375,19 +385,15 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     if cfg.oracle and oracle:
         keys = [(t, f"skan_oracle:{SPACES[o['best_single']].basis}") for t, o in oracle.items()]
         collect(sweep_models(keys), results)
-    chosen = {
-        t: [lab for run in rows["skan"]["chosen_per_node"] for layer in run for lab in layer]
-        for t, rows in results.items()
-        if "skan" in rows
-    }
+    chosen = {t: _chosen_labels(rows["skan"]) for t, rows in results.items() if "skan" in rows}
     _plot(results, chosen, os.path.join(out_dir, "skan_fitting.png"))
     wins = beats_mlp = 0
     for rows in results.values():
         if "skan" not in rows:
             continue
-        single = [v["test_rmse_mean"] for k, v in rows.items() if k in SPACES]
+        best = _best_single(rows)
         s = rows["skan"]["test_rmse_mean"]
-        wins += bool(single) and s < min(single)
+        wins += best is not None and s < rows[best]["test_rmse_mean"]
         beats_mlp += "mlp" in rows and s < rows["mlp"]["test_rmse_mean"]
     rows_md = []
     for tname, rows in results.items():
