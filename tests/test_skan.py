@@ -353,3 +353,15 @@ def test_prune_down_to_a_parameter_budget_keeps_the_strongest_nodes(x64):
     assert more > budget
     with pytest.raises(ValueError, match="max_params must be"):
         skan.prune(model, v, x, max_params=0)
+    # two hidden layers: the one node dropped is the weakest of both layers
+    deep = kf.models.SKAN((2, 3, 3, 1), spaces=POOL, param_dtype=jnp.float64)
+    deep, dv = skan.select(deep, {"params": _perturbed_init(deep, x)})
+    sc = kf.layers.edge_scores(deep, dv, x, kf.layers.SKANLayer)
+    strengths = [
+        np.minimum(sc[(f"layer_{l - 1}",)].max(0), sc[(f"layer_{l}",)].max(1)) for l in (1, 2)
+    ]
+    weakest_layer = 1 + int(np.argmin([st.min() for st in strengths]))
+    pruned, _ = skan.prune(deep, dv, x, threshold=0.0, max_params=kf.count_params(dv) - 1)
+    want = [2, 3, 3, 1]
+    want[weakest_layer] = 2
+    assert list(pruned.widths) == want

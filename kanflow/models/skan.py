@@ -195,12 +195,11 @@ def prune(
     for l in range(1, len(widths) - 1):  # hidden layer l = output of layer l-1
         keep(l, live_nodes(imp[l - 1].max(axis=0), imp[l].max(axis=1), threshold))
     while max_params is not None and count_params(new) > max_params:
-        weakest = [
-            (float(strength.min()), l, int(strength.argmin()))
-            for l in range(1, len(widths) - 1)
-            if widths[l] > 1
-            for strength in [np.minimum(imp[l - 1].max(axis=0), imp[l].max(axis=1))]
-        ]
+        weakest = []  # (strength, hidden layer, node) of each layer's weakest node
+        for l in range(1, len(widths) - 1):
+            if widths[l] > 1:
+                strength = np.minimum(imp[l - 1].max(axis=0), imp[l].max(axis=1))
+                weakest.append((float(strength.min()), l, int(strength.argmin())))
         if not weakest:
             break  # one node per hidden layer: as small as the model gets
         _, l, j = min(weakest)
