@@ -29,6 +29,25 @@ def test_partial_derivatives_closed_form(x64):
     np.testing.assert_allclose(pde.laplacian(_field, x, axes=(1,)), np.sin(2 * a) * e * a**2)
 
 
+def test_partials_equal_partial_for_every_request(x64):
+    """Shared derivatives against the closed forms above, in any request order."""
+    x = jax.random.uniform(jax.random.key(3), (9, 2), jnp.float64, -1, 1)
+    a, b = np.asarray(x[:, 0]), np.asarray(x[:, 1])
+    e = np.exp(b)
+    value = np.sin(2 * a) * e * a**2
+    d0 = (2 * np.cos(2 * a) * a**2 + 2 * a * np.sin(2 * a)) * e
+    d00 = (-4 * np.sin(2 * a) * a**2 + 8 * a * np.cos(2 * a) + 2 * np.sin(2 * a)) * e
+    closed = {(): value, (0,): d0, (1,): value, (0, 0): d00, (1, 1): value}
+    closed.update({(0, 1): d0, (1, 0): d0, (1, 1, 1): value})
+    for requests in ([(1, 1), (), (0,)], [(0, 0), (1, 1), ()], [(1,), (0,)], [(1, 0), (1, 1, 1)]):
+        got = pde.partials(_field, x, requests)
+        assert len(got) == len(requests)
+        for r, g in zip(requests, got, strict=True):
+            np.testing.assert_allclose(g, closed[r], rtol=1e-11, err_msg=str(r))
+    with pytest.raises(ValueError, match="axes"):
+        pde.partials(_field, x, [(2,)])
+
+
 def test_partial_of_a_kan_against_finite_differences(x64):
     model = kf.models.KAN((2, 4, 1), grid_size=5, grid_range=(-1.0, 1.0), param_dtype=jnp.float64)
     x = jax.random.uniform(jax.random.key(1), (7, 2), jnp.float64, -0.9, 0.9)

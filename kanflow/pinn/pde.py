@@ -7,6 +7,8 @@ once (tangent ``e_j`` in every row), which is cheaper than reverse mode for the
 low-dimensional inputs of PDEs.
 
 * :func:`partial` / :func:`laplacian`: ``d^k u / dx_{a_1} .. dx_{a_k}`` and ``sum_j u_jj``.
+* :func:`partials`: several derivatives at once, sharing the network's forward
+  pass (what a residual with ``u``, ``u_t``, ``u_x`` and ``u_xx`` should use).
 * :func:`sobol` / :func:`latin_hypercube`: collocation points in a box
   (``scipy.stats.qmc``).
 * :func:`rba_update`: residual-based attention weights (arXiv 2307.00379):
@@ -49,6 +51,7 @@ __all__ = [
     "latin_hypercube",
     "laplacian",
     "partial",
+    "partials",
     "rad_probabilities",
     "rad_resample",
     "rba_update",
@@ -99,6 +102,49 @@ def _directional(f: Callable[[Array], Array], axis: int) -> Callable[[Array], Ar
         return jax.jvp(f, (x,), (tangent,))[1]
 
     return df
+
+
+def _unit(x: Array, axis: int) -> Array:
+    return jnp.zeros_like(x).at[:, axis].set(1.0)
+
+
+def partials(
+    u: Callable[[Array], Array], x: Array, requests: Sequence[Sequence[int]]
+) -> tuple[Array, ...]:
+    """Several derivatives of ``u`` at ``x [n, d]``, each ``[n]``, sharing work.
+
+    ``partials(u, x, [(), (0,), (1,), (1, 1)])`` is ``(u, u_0, u_1, u_11)``, the
+    same values as :func:`partial` for each request, but the network runs its
+    forward pass once per distinct first axis of the second-order requests (one
+    ``jax.linearize`` of ``x -> du/dx_a``, whose linear map then gives every
+    ``u_b`` and ``u_ab``), not once per request. Requests of order three or more
+    fall back to :func:`partial`.
+
+    Raises:
+      ValueError: as :func:`partial`.
+    """
+    if x.ndim != 2:
+        raise ValueError(f"x must be points [n, d], got shape {x.shape}")
+    requests = [tuple(int(a) for a in r) for r in requests]
+    if any(not 0 <= a < x.shape[1] for r in requests for a in r):
+        raise ValueError(f"axes must be in [0, {x.shape[1]}), got {requests}")
+    f = _scalar_field(u)
+    found: dict[tuple[int, ...], Array] = {}
+    firsts = sorted({r[0] for r in requests if len(r) == 2})
+    for a in firsts:  # (u, u_a) and the map dx -> (du, d u_a)
+        (value, found[(a,)]), linear = jax.linearize(
+            lambda z, a=a: jax.jvp(f, (z,), (_unit(z, a),)), x
+        )
+        found[()] = value
+        for b in {r[1] for r in requests if len(r) == 2 and r[0] == a} | {
+            r[0] for r in requests if len(r) == 1
+        }:
+            found[(b,)], found[(a, b)] = linear(_unit(x, b))
+    if not firsts and any(len(r) <= 1 for r in requests):
+        found[()], linear = jax.linearize(f, x)
+        for b in {r[0] for r in requests if len(r) == 1}:
+            found[(b,)] = linear(_unit(x, b))
+    return tuple(found[r] if r in found else partial(u, x, r) for r in requests)
 
 
 def laplacian(u: Callable[[Array], Array], x: Array, axes: Sequence[int] | None = None) -> Array:
