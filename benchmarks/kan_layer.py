@@ -18,8 +18,9 @@ Candidates run interleaved, round by round, and the table shows median CPU
 time (all threads) and wall time per call, the ratio to the baseline, and the
 peak memory (XLA's estimate, arguments included; JAX candidates only).
 Measured on a 2-core CPU (``--rounds 20``, knots as an argument): kanflow
-B-spline 1.24-1.6x the matmul over runs (3.95-4.06x before the basis-major
-features and the one derivative rule), the fastest peer 4.4x.
+B-spline 1.30x the matmul with the local form (1.24-1.6x over runs with
+Cox-de Boor over all bases, 3.95-4.06x before the basis-major features and
+the one derivative rule), the fastest peer 4.4x.
 """
 
 from __future__ import annotations

@@ -272,7 +272,8 @@ class Problem:
       lo, hi: the box ``[lo, hi]`` (collocation is drawn in it).
       residual: ``(u, x) -> [n]``: the interior residual at collocation points
         ``x [n, d]``, for a pointwise network ``u: [n, d] -> [n, 1]`` (use
-        :func:`partial` / :func:`laplacian`).
+        :func:`partials`, which shares one forward pass between derivatives,
+        or :func:`partial` / :func:`laplacian`).
       conditions: boundary and initial terms.
       reference: ``x [m, d] -> u [m]`` (exact or computed), or None.
       eval_points: ``[m, d]`` where the relative L2 error is measured.
