@@ -120,6 +120,33 @@ def test_bspline_outside_the_knots_is_zero_and_nan_stays_nan(x64):
     assert np.isnan(kf.basis.bspline(jnp.asarray([jnp.nan]), t, 3) @ jnp.ones(7)).all()
 
 
+def test_fourier_value_and_derivative_against_numpy(x64):
+    """Angle addition against numpy's cos/sin: values, first and second derivatives."""
+    x = np.random.default_rng(8).uniform(-4, 4, (50, 3))
+    m = np.arange(1, 17)[:, None]
+    mx = m * x[:, None, :]  # [50, 16, 3]
+    value, deriv = kf.basis.fourier_value_and_derivative(jnp.asarray(x), 16)
+    np.testing.assert_allclose(value, np.concatenate([np.cos(mx), np.sin(mx)], 1), atol=1e-12)
+    np.testing.assert_allclose(
+        deriv, np.concatenate([-m * np.sin(mx), m * np.cos(mx)], 1), atol=1e-11
+    )
+    m2 = np.concatenate([m, m])  # [32, 1]: the cosine planes, then the sine planes
+    second = jax.jvp(
+        lambda x: kf.basis.fourier_value_and_derivative(x, 16)[1],
+        (jnp.asarray(x),),
+        (jnp.ones(x.shape),),
+    )[1]
+    np.testing.assert_allclose(
+        second, -(m2**2) * np.concatenate([np.cos(mx), np.sin(mx)], 1), atol=1e-9
+    )
+    # float32: the rounding of angle addition stays small up to m = 32
+    v32, _ = kf.basis.fourier_value_and_derivative(jnp.asarray(x, jnp.float32), 32)
+    x32 = np.asarray(jnp.asarray(x, jnp.float32), np.float64)
+    ref = np.cos(np.arange(1, 33)[:, None] * x32[:, None, :])
+    np.testing.assert_allclose(np.asarray(v32)[:, :32], ref, atol=5e-6)
+    assert np.isnan(kf.basis.fourier_value_and_derivative(jnp.asarray([jnp.nan]), 2)[0]).all()
+
+
 def test_bspline_rejects_bad_order():
     with pytest.raises(ValueError, match="order"):
         kf.basis.bspline(jnp.zeros(3), jnp.linspace(0, 1, 8), -1)

@@ -18,7 +18,7 @@ from kanflow.basis.local import (
     shannon,
     uniform_centers,
 )
-from kanflow.basis.periodic import fourier
+from kanflow.basis.periodic import fourier, fourier_value_and_derivative
 from kanflow.basis.polynomial import chebyshev, gram, jacobi, legendre
 from kanflow.basis.registry import (
     BasisSpec,
@@ -39,6 +39,7 @@ __all__ = [
     "dog",
     "edge_features",
     "fourier",
+    "fourier_value_and_derivative",
     "gaussian_rbf",
     "get",
     "gram",

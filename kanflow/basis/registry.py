@@ -227,6 +227,7 @@ register(
         num_basis=lambda g, k: 2 * g,
         evaluate=lambda x, grid, g, k, r: _periodic.fourier(x, g),
         description="cos(m x), sin(m x), m = 1..G (FourierKAN)",
+        value_and_derivative=lambda x, grid, g, k, r: _periodic.fourier_value_and_derivative(x, g),
     )
 )
 
