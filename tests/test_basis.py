@@ -147,6 +147,28 @@ def test_fourier_value_and_derivative_against_numpy(x64):
     assert np.isnan(kf.basis.fourier_value_and_derivative(jnp.asarray([jnp.nan]), 2)[0]).all()
 
 
+@pytest.mark.parametrize("num,grid_range", [(8, (-1.0, 1.0)), (5, (-2.0, 3.0)), (1, (-1.0, 1.0))])
+def test_morlet_by_phase_shift_matches_the_direct_form(x64, num, grid_range):
+    """The shared-phase Morlet against ``cos(w t) exp(-t^2/2)`` per centre, written
+    out in numpy, and its first and second x-derivatives against forward mode of it."""
+    x = np.random.default_rng(9).uniform(-3, 3, (60, 3))
+    centers = np.linspace(*grid_range, num)
+    width = (grid_range[1] - grid_range[0]) / max(num - 1, 1)
+
+    def direct(x):  # [..., in] -> [..., num, in]
+        t = (x[..., None, :] - jnp.asarray(centers)[:, None]) / width
+        return jnp.cos(5.0 * t) * jnp.exp(-(t**2) / 2)
+
+    shifted = lambda x: kf.basis.morlet_uniform_value_and_derivative(x, num, grid_range)
+    value, deriv = shifted(jnp.asarray(x))
+    np.testing.assert_allclose(value, direct(jnp.asarray(x)), atol=1e-13)
+    ones = (jnp.ones(x.shape),)
+    np.testing.assert_allclose(deriv, jax.jvp(direct, (jnp.asarray(x),), ones)[1], atol=1e-12)
+    second = jax.jvp(lambda x: shifted(x)[1], (jnp.asarray(x),), ones)[1]
+    d2 = jax.jvp(lambda x: jax.jvp(direct, (x,), ones)[1], (jnp.asarray(x),), ones)[1]
+    np.testing.assert_allclose(second, d2, atol=1e-10)
+
+
 def test_bspline_rejects_bad_order():
     with pytest.raises(ValueError, match="order"):
         kf.basis.bspline(jnp.zeros(3), jnp.linspace(0, 1, 8), -1)

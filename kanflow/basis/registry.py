@@ -232,18 +232,33 @@ register(
 )
 
 
-def _centre_spec(name: str, fn: Callable[[Array, Array, float], Array], doc: str) -> BasisSpec:
+def _centre_spec(
+    name: str, fn: Callable[[Array, Array, float], Array], doc: str, value_and_derivative=None
+) -> BasisSpec:
     def evaluate(x, grid, g, k, r):
         centers, width = _local.uniform_centers(g, r)
         return fn(x, centers.astype(x.dtype), width)
 
-    return BasisSpec(name, num_basis=lambda g, k: g, evaluate=evaluate, description=doc)
+    return BasisSpec(
+        name,
+        num_basis=lambda g, k: g,
+        evaluate=evaluate,
+        description=doc,
+        value_and_derivative=value_and_derivative,
+    )
 
 
 register(_centre_spec("rbf", _local.gaussian_rbf, "Gaussian RBF on G centres (fast-kan)"))
 register(_centre_spec("rswaf", _local.rswaf, "reflectional switch 1 - tanh^2 (faster-kan)"))
 register(_centre_spec("mexican_hat", _local.mexican_hat, "Mexican-hat wavelets (Wav-KAN)"))
-register(_centre_spec("morlet", _local.morlet, "Morlet wavelets (Wav-KAN)"))
+register(
+    _centre_spec(
+        "morlet",
+        _local.morlet,
+        "Morlet wavelets (Wav-KAN)",
+        lambda x, grid, g, k, r: _local.morlet_uniform_value_and_derivative(x, g, r),
+    )
+)
 register(_centre_spec("dog", _local.dog, "derivative-of-Gaussian wavelets (Wav-KAN)"))
 register(_centre_spec("meyer", _local.meyer, "Meyer-type wavelets, support [-1, 1] (Wav-KAN)"))
 register(_centre_spec("shannon", _local.shannon, "real Shannon wavelets 2 sinc(2t) - sinc(t)"))
