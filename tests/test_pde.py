@@ -203,6 +203,33 @@ def test_problems_are_consistent_with_their_references(x64):
         assert problem.relative_l2(lambda z, f=fn: np.asarray(f(jnp.asarray(z)))) < 1e-12
 
 
+def test_train_grid_updates_stop_at_until_and_follow_resampling(monkeypatch):
+    """Updates fall on multiples of ``grid_update_every`` up to ``grid_update_until``;
+    a RAD resampling moves the grids to the new points; Nesterov reaches the optimiser."""
+    calls = []
+    update = kf.grid.update
+    monkeypatch.setattr(kf.grid, "update", lambda *a, **k: calls.append(1) or update(*a, **k))
+    problem = pdes.diffusion()
+    model = kf.models.KAN((2, 3, 1), grid_size=3, use_bias=True)
+    common = dict(collocation=64, resample_pool=256, eval_every=3, quiet=True)
+    runs = {}
+    for nesterov in (False, True):
+        calls.clear()
+        runs[nesterov] = pde.train(
+            problem,
+            model,
+            8,
+            grid_update_every=2,
+            grid_update_until=4,
+            resample_at=(5,),
+            nesterov=nesterov,
+            **common,
+        )
+        assert len(calls) == 3  # steps 2 and 4, then the resampling at 5 (not 6)
+    a, b = (runs[n].variables["params"]["layer_0"]["coef"] for n in (False, True))
+    assert not np.allclose(a, b)
+
+
 def test_train_diffusion_with_extension_and_resampling():
     problem = pdes.diffusion()
     model = kf.models.KAN((2, 4, 1), grid_size=3, use_bias=True, grid_range=(-1.0, 1.0))

@@ -339,10 +339,12 @@ def train(
     rba_eta: float = 1e-4,
     grid_sizes: Mapping[int, int] | None = None,
     grid_update_every: int | None = None,
+    grid_update_until: int | None = None,
     grid_eps: float = 0.05,
     resample_at: Sequence[int] = (),
     resample_pool: int = 2**16,
     eval_every: int = 1000,
+    nesterov: bool = False,
     dtype: Any = jnp.float32,
     quiet: bool = False,
 ) -> PDEResult:
@@ -362,11 +364,16 @@ def train(
         A size at step 0 sets the initial grid.
       grid_update_every: also move the grids to the current layer inputs
         (same G) every this many steps.
+      grid_update_until: the last step such an update may fall on (default:
+        none; arXiv 2407.17611 stops them at 70000 or 75000 of 1e5 steps).
       grid_eps: uniform share of the updated grids (:func:`kanflow.grid.update`).
       resample_at: steps at which all collocation points are redrawn by RAD
         (:func:`rad_resample`, ``k = c = 1``) from a Sobol pool of
-        ``resample_pool`` points; the interior RBA weights restart at their mean.
+        ``resample_pool`` points; the interior RBA weights restart at their
+        mean, and adaptive grids move to the new points.
       eval_every: relative L2 error every this many steps.
+      nesterov: Adam with Nesterov momentum (NAdam; arXiv 2407.17611's
+        adaptive runs use it).
       dtype: the parameters' and points' dtype.
       quiet: hide the progress bar.
 
@@ -394,7 +401,7 @@ def train(
     variables = jax.jit(model.init)(jax.random.key(seed), x[:1])
     params = variables["params"]
     rest = {k: v for k, v in variables.items() if k != "params"}
-    optimizer = optax.adam(learning_rate)
+    optimizer = optax.adam(learning_rate, nesterov=nesterov)
     opt_state = optimizer.init(params)
     weights = [jnp.ones(x.shape[0], dtype)] + [jnp.ones(c.shape[0], dtype) for c in cond_x]
 
@@ -444,6 +451,11 @@ def train(
         z = jnp.asarray(problem.eval_points, dtype)
         return problem.relative_l2(lambda _: np.asarray(predict(p, rest, z)))
 
+    def move_grids(params, rest, x):
+        """The grids moved to the layer inputs on ``x`` (same G), coefficients refitted."""
+        _, new_vars = kgrid.update(model, {"params": params, **rest}, x, grid_eps=grid_eps)
+        return new_vars["params"], {k: v for k, v in new_vars.items() if k != "params"}
+
     bar = tqdm(total=steps, desc=problem.name, disable=quiet, dynamic_ncols=True)
     for i in range(steps):
         if i in grid_sizes and i > 0:
@@ -454,16 +466,22 @@ def train(
             model, params = new_model, new_vars["params"]
             rest = {k: v for k, v in new_vars.items() if k != "params"}
             step, interior, predict = make_step(model)
-        elif grid_update_every and i > 0 and i % grid_update_every == 0 and "grid" in rest:
-            _, new_vars = kgrid.update(model, {"params": params, **rest}, x, grid_eps=grid_eps)
-            params = new_vars["params"]
-            rest = {k: v for k, v in new_vars.items() if k != "params"}
+        elif (
+            grid_update_every
+            and i > 0
+            and i % grid_update_every == 0
+            and (grid_update_until is None or i <= grid_update_until)
+            and "grid" in rest
+        ):
+            params, rest = move_grids(params, rest, x)
         if i in resample_at:
             if pool is None:
                 pool = jnp.asarray(sobol(resample_pool, problem.lo, problem.hi, seed + 2), dtype)
             key, sub = jax.random.split(key)
             x = rad_resample(sub, pool, interior(params, rest, pool), collocation)
             weights[0] = jnp.full_like(weights[0], jnp.mean(weights[0]))
+            if "grid" in rest:
+                params, rest = move_grids(params, rest, x)
         params, opt_state, weights, loss = step(params, opt_state, rest, x, weights)
         bar.update(1)
         if (i + 1) % eval_every == 0 or i + 1 == steps:
