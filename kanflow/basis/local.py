@@ -38,6 +38,7 @@ import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
+from kanflow.basis._once import computed_once
 from kanflow.checks import check_grid_range, check_positive
 
 __all__ = [
@@ -121,11 +122,9 @@ def morlet_uniform_value_and_derivative(
     cos_j = jnp.asarray(np.cos(omega0 * j), x.dtype)  # [num, 1], constants
     sin_j = jnp.asarray(np.sin(omega0 * j), x.dtype)
     t0 = (x - lo) / width
-    # the division (by 1; NaN stays NaN) makes XLA compute cos and sin once per
-    # element instead of once in every plane that reads them
-    one = jnp.where(jnp.isnan(x), jnp.nan, 1.0).astype(x.dtype)
-    c0 = (jnp.cos(omega0 * t0) / one)[..., None, :]
-    s0 = (jnp.sin(omega0 * t0) / one)[..., None, :]
+    c0, s0 = (
+        v[..., None, :] for v in computed_once([jnp.cos(omega0 * t0), jnp.sin(omega0 * t0)], x)
+    )
     cos_t = c0 * cos_j + s0 * sin_j
     sin_t = s0 * cos_j - c0 * sin_j
     t = t0[..., None, :] - jnp.asarray(j, x.dtype)

@@ -85,27 +85,38 @@ def partial(u: Callable[[Array], Array], x: Array, axes: Sequence[int] = ()) -> 
       ValueError: ``x`` is not ``[n, d]``, an axis is out of range, or ``u``'s
         output is not ``[n]`` / ``[n, 1]``.
     """
-    if x.ndim != 2:
-        raise ValueError(f"x must be points [n, d], got shape {x.shape}")
-    axes = tuple(int(a) for a in axes)
-    if any(not 0 <= a < x.shape[1] for a in axes):
-        raise ValueError(f"axes must be in [0, {x.shape[1]}), got {axes}")
+    (axes,) = _checked_requests(x, [axes])
     f = _scalar_field(u)
     for a in axes:
         f = _directional(f, a)
     return f(x)
 
 
-def _directional(f: Callable[[Array], Array], axis: int) -> Callable[[Array], Array]:
-    def df(x: Array) -> Array:
-        tangent = jnp.zeros_like(x).at[:, axis].set(1.0)
-        return jax.jvp(f, (x,), (tangent,))[1]
+def _checked_requests(x: Array, requests: Sequence[Sequence[int]]) -> list[tuple[int, ...]]:
+    """Each request as a tuple of ints.
 
-    return df
+    Raises:
+      ValueError: ``x`` is not ``[n, d]``, or an axis is not in ``[0, d)``.
+    """
+    if x.ndim != 2:
+        raise ValueError(f"x must be points [n, d], got shape {x.shape}")
+    requests = [tuple(int(a) for a in r) for r in requests]
+    for r in requests:
+        if any(not 0 <= a < x.shape[1] for a in r):
+            raise ValueError(f"axes must be in [0, {x.shape[1]}), got {r}")
+    return requests
 
 
 def _unit(x: Array, axis: int) -> Array:
+    """The tangent ``e_axis`` in every row of ``x [n, d]``."""
     return jnp.zeros_like(x).at[:, axis].set(1.0)
+
+
+def _directional(f: Callable[[Array], Array], axis: int) -> Callable[[Array], Array]:
+    def df(x: Array) -> Array:
+        return jax.jvp(f, (x,), (_unit(x, axis),))[1]
+
+    return df
 
 
 def partials(
@@ -123,11 +134,7 @@ def partials(
     Raises:
       ValueError: as :func:`partial`.
     """
-    if x.ndim != 2:
-        raise ValueError(f"x must be points [n, d], got shape {x.shape}")
-    requests = [tuple(int(a) for a in r) for r in requests]
-    if any(not 0 <= a < x.shape[1] for r in requests for a in r):
-        raise ValueError(f"axes must be in [0, {x.shape[1]}), got {requests}")
+    requests = _checked_requests(x, requests)
     f = _scalar_field(u)
     found: dict[tuple[int, ...], Array] = {}
     firsts = sorted({r[0] for r in requests if len(r) == 2})
@@ -136,9 +143,9 @@ def partials(
             lambda z, a=a: jax.jvp(f, (z,), (_unit(z, a),)), x
         )
         found[()] = value
-        for b in {r[1] for r in requests if len(r) == 2 and r[0] == a} | {
-            r[0] for r in requests if len(r) == 1
-        }:
+        seconds = {r[1] for r in requests if len(r) == 2 and r[0] == a}
+        firsts_left = {r[0] for r in requests if len(r) == 1 and r not in found}
+        for b in seconds | firsts_left:  # each u_b once, from the first linearisation
             found[(b,)], found[(a, b)] = linear(_unit(x, b))
     if not firsts and any(len(r) <= 1 for r in requests):
         found[()], linear = jax.linearize(f, x)
