@@ -127,19 +127,29 @@ def _span(x: Array, t: Array, order: int) -> tuple[Array, Array, list[Array]]:
     return inside, span, [flat[start + s] for s in range(2 * order + 2)]
 
 
-def _local_values(x: Array, knots: list[Array], order: int, derivative: int) -> list[Array]:
-    """The ``derivative``-th x-derivative of the ``order + 1`` bases that are
-    non-zero on each point's span: ``[B_{j-k}, ..., B_j]``, each shaped like ``x``.
+def _local_values(
+    x: Array, knots: list[Array], order: int, derivatives: range
+) -> dict[int, list[Array]]:
+    """For each ``m`` in ``derivatives``, the m-th x-derivative of the ``order + 1``
+    bases that are non-zero on each point's span: ``[B_{j-k}, ..., B_j]``, each
+    shaped like ``x``.
 
     Degree ``p`` holds ``B_{j-p+r, p}`` at ``r = 0 .. p``; the knot ``t_c`` of
     basis ``c = j - p + r`` is ``knots[k - p + r]``. Up to degree ``k - m`` the
     values step (Cox-de Boor); the last ``m`` steps are derivative steps
     ``D_{c,p} = p (D_{c,p-1} / (t_{c+p} - t_c) - D_{c+1,p-1} / (t_{c+p+1} - t_{c+1}))``.
+    The orders share the steps they have in common (all value steps up to
+    degree ``k - max(derivatives)``).
     """
     k = order
-    values = [jnp.ones_like(x)]
-    for p in range(1, k + 1):
-        step_derivative = p > k - derivative
+    memo: dict[tuple[int, int], list[Array]] = {(0, 0): [jnp.ones_like(x)]}
+
+    def level(p: int, steps: int) -> list[Array]:
+        """Degree ``p`` after ``steps`` derivative steps (its last ``steps`` ones)."""
+        if (p, steps) in memo:
+            return memo[p, steps]
+        step_derivative = steps > 0
+        values = level(p - 1, steps - step_derivative)
         nxt = []
         for r in range(p + 1):
             c = k - p + r  # position of t_c in ``knots``
@@ -151,59 +161,79 @@ def _local_values(x: Array, knots: list[Array], order: int, derivative: int) -> 
                 b = -p if step_derivative else knots[c + p + 1] - x
                 term = term + b * _reciprocal(knots[c + p + 1] - knots[c + 1]) * values[r]
             nxt.append(term)
-        values = nxt
-    return values
+        memo[p, steps] = nxt
+        return nxt
+
+    return {m: level(k, m) for m in derivatives if m <= k}
 
 
-def _local_form(x: Array, t: Array, order: int, axis: int, derivative: int) -> Array:
-    """The ``derivative``-th x-derivative of all bases, as :func:`bspline` lays them
-    out: each point's ``k + 1`` span values placed at bases ``j - k .. j``."""
+def _local_forms(
+    x: Array, t: Array, order: int, axis: int, derivatives: range
+) -> tuple[Array, ...]:
+    """The x-derivatives ``derivatives`` of all bases, as :func:`bspline` lays them
+    out, from one span search: each point's ``k + 1`` span values placed at
+    bases ``j - k .. j``."""
     n_basis = t.shape[-1] - order - 1
-    if derivative > order:
-        return jnp.zeros(x.shape[:axis] + (n_basis,) + x.shape[axis:], x.dtype)
+    zeros = jnp.zeros(x.shape[:axis] + (n_basis,) + x.shape[axis:], x.dtype)
+    if derivatives.start > order:
+        return tuple(zeros for _ in derivatives)
     inside, span, knots = _span(x, t, order)
-    # the placement below reads every local value once per basis: without
-    # computed_once a whole KAN layer measured 1.5x slower and a PINN step 2x
-    values = computed_once(_local_values(x, knots, order, derivative), x)
+    local = _local_values(x, knots, order, derivatives)
     shape = [1] * (x.ndim + 1)
     shape[axis] = n_basis
     offset = jnp.arange(n_basis, dtype=jnp.int32).reshape(shape) - jnp.expand_dims(span, axis)
     offset = offset + order  # basis c holds local value c - j + k
-    out = sum(jnp.where(offset == r, jnp.expand_dims(v, axis), 0.0) for r, v in enumerate(values))
-    out = jnp.where(jnp.expand_dims(inside, axis), out, 0.0)
-    return jnp.where(jnp.expand_dims(jnp.isnan(x), axis), jnp.nan, out).astype(x.dtype)
+    keep = jnp.expand_dims(inside, axis)
+    nan = jnp.expand_dims(jnp.isnan(x), axis)
+
+    def place(values: list[Array]) -> Array:
+        # the placement reads every local value once per basis: without
+        # computed_once a whole KAN layer measured 1.5x slower and a PINN step 2x
+        values = computed_once(values, x)
+        out = sum(
+            jnp.where(offset == r, jnp.expand_dims(v, axis), 0.0) for r, v in enumerate(values)
+        )
+        out = jnp.where(keep, out, 0.0)
+        return jnp.where(nan, jnp.nan, out).astype(x.dtype)
+
+    return tuple(place(local[m]) if m in local else zeros for m in derivatives)
 
 
 def _value_and_derivative(x: Array, t: Array, order: int, axis: int) -> tuple[Array, Array]:
-    """``(B, dB/dx)``; both differentiate again through :func:`_bspline_derivative`."""
-    return _bspline_derivative(x, t, order, axis, 0), _bspline_derivative(x, t, order, axis, 1)
+    """``(B, dB/dx)`` from one span search; both differentiate again in closed form."""
+    return _bspline_derivatives(x, t, order, axis, 0, 2)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3, 4))
-def _bspline_derivative(x: Array, t: Array, order: int, axis: int, derivative: int) -> Array:
-    return _local_form(x, t, order, axis, derivative)
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3, 4, 5))
+def _bspline_derivatives(
+    x: Array, t: Array, order: int, axis: int, first: int, count: int
+) -> tuple[Array, ...]:
+    """x-derivatives ``first .. first + count - 1`` of all bases."""
+    return _local_forms(x, t, order, axis, range(first, first + count))
 
 
-@functools.partial(_bspline_derivative.defjvp, symbolic_zeros=True)
-def _bspline_derivative_jvp(order, axis, derivative, primals, tangents):
-    """In ``x``, the next derivative in closed form (exact to any order, a few
-    elementwise ops each). Tangents in the knots fall back to differentiating
-    the local form."""
+@functools.partial(_bspline_derivatives.defjvp, symbolic_zeros=True)
+def _bspline_derivatives_jvp(order, axis, first, count, primals, tangents):
+    """In ``x``, each derivative's tangent is the next derivative times ``dx``: one
+    more order from the same span search (exact to any order, a few elementwise
+    ops each). Tangents in the knots fall back to differentiating the local form."""
     x, t = primals
     dx, dt = tangents
     zero = jax.custom_derivatives.SymbolicZero
     if not isinstance(dt, zero):
         dx = jnp.zeros_like(x) if isinstance(dx, zero) else dx
-        plain = lambda x, t: _local_form(x, t, order, axis, derivative)
+        plain = lambda x, t: _local_forms(x, t, order, axis, range(first, first + count))
         return jax.jvp(plain, (x, t), (dx, dt))
-    out = _bspline_derivative(x, t, order, axis, derivative)
     if isinstance(dx, zero):
-        return out, jnp.zeros_like(out)
-    return out, _bspline_derivative(x, t, order, axis, derivative + 1) * jnp.expand_dims(dx, axis)
+        out = _bspline_derivatives(x, t, order, axis, first, count)
+        return out, tuple(jnp.zeros_like(o) for o in out)
+    more = _bspline_derivatives(x, t, order, axis, first, count + 1)
+    dx = jnp.expand_dims(dx, axis)
+    return more[:-1], tuple(d * dx for d in more[1:])
 
 
 def _bspline(x: Array, t: Array, order: int, axis: int) -> Array:
-    return _bspline_derivative(x, t, order, axis, 0)
+    return _bspline_derivatives(x, t, order, axis, 0, 1)[0]
 
 
 def uniform_knots(
