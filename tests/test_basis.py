@@ -169,6 +169,61 @@ def test_morlet_by_phase_shift_matches_the_direct_form(x64, num, grid_range):
     np.testing.assert_allclose(second, d2, atol=1e-10)
 
 
+def _meyer_direct(t):  # numpy, Wav-KAN's sin(pi |t|) a(|t|)
+    v = np.abs(t)
+    s = np.clip(2 * v - 1, 0, 1)
+    nu = s**4 * (35 - 84 * s + 70 * s**2 - 20 * s**3)
+    ramp = np.where(v <= 0.5, 1.0, np.where(v >= 1, 0.0, np.cos(np.pi / 2 * nu)))
+    return np.sin(np.pi * v) * ramp
+
+
+def _shannon_direct(t):  # numpy, 2 sinc(2t) - sinc(t)
+    return 2 * np.sinc(2 * t) - np.sinc(t)
+
+
+@pytest.mark.parametrize("name", ["meyer", "shannon"])
+@pytest.mark.parametrize("num,grid_range", [(8, (-1.0, 1.0)), (5, (-2.0, 3.0)), (1, (-1.0, 1.0))])
+def test_wavelets_by_shared_phase_match_the_direct_form(x64, name, num, grid_range):
+    """Meyer's two-centre local form and Shannon's shared phase against the wavelet
+    written out per centre in numpy; first and second x-derivatives against
+    central finite differences of it (points near centres and support edges included)."""
+    direct = {"meyer": _meyer_direct, "shannon": _shannon_direct}[name]
+    fn = getattr(kf.basis, f"{name}_uniform_value_and_derivative")
+    centers = np.linspace(*grid_range, num)
+    width = (grid_range[1] - grid_range[0]) / max(num - 1, 1)
+    rng = np.random.default_rng(10)
+    x = rng.uniform(-3, 3, (60, 3))
+    # near a centre: Shannon's 0/0 region; Meyer's kink sin(pi |t|) sits at t = 0, so its
+    # points stay further away than the finite-difference steps
+    near = 10.0 ** -rng.uniform(3, 7, 8) if name == "shannon" else rng.uniform(1e-3, 1e-2, 8)
+    x[:8, 0] = centers[rng.integers(0, num, 8)] + rng.choice([-1, 1], 8) * near
+    ref = lambda x: direct((x[..., None, :] - centers[:, None]) / width)
+    value, deriv = fn(jnp.asarray(x), num, grid_range)
+    np.testing.assert_allclose(value, ref(x), atol=1e-12)
+    h = 1e-5
+    fd = (ref(x + h) - ref(x - h)) / (2 * h)
+    np.testing.assert_allclose(deriv, fd, atol=1e-6 * (1 + np.abs(fd).max()))
+    second = jax.jvp(lambda x: fn(x, num, grid_range)[1], (jnp.asarray(x),), (jnp.ones(x.shape),))[
+        1
+    ]
+    h = 1e-4
+    fd2 = (ref(x + h) - 2 * ref(x) + ref(x - h)) / h**2
+    np.testing.assert_allclose(second, fd2, atol=1e-4 * (1 + np.abs(fd2).max()))
+    assert np.isnan(fn(jnp.asarray([[jnp.nan]]), num, grid_range)[0]).all()
+
+
+def test_meyer_is_zero_at_infinity_and_float32_shannon_stays_accurate():
+    value, deriv = kf.basis.meyer_uniform_value_and_derivative(
+        jnp.asarray([[-jnp.inf, jnp.inf]]), 6
+    )
+    assert (np.asarray(value) == 0).all() and (np.asarray(deriv) == 0).all()
+    x = np.random.default_rng(11).uniform(-1.2, 1.2, (200, 4)).astype(np.float32)
+    value, _ = kf.basis.shannon_uniform_value_and_derivative(jnp.asarray(x), 32)
+    centers = np.linspace(-1, 1, 32)
+    ref = _shannon_direct((x.astype(np.float64)[..., None, :] - centers[:, None]) / (2 / 31))
+    np.testing.assert_allclose(value, ref, atol=2e-5)
+
+
 def test_bspline_rejects_bad_order():
     with pytest.raises(ValueError, match="order"):
         kf.basis.bspline(jnp.zeros(3), jnp.linspace(0, 1, 8), -1)

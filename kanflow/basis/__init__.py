@@ -12,11 +12,13 @@ from kanflow.basis.local import (
     gaussian_rbf,
     mexican_hat,
     meyer,
+    meyer_uniform_value_and_derivative,
     morlet,
     morlet_uniform_value_and_derivative,
     relu_kan,
     rswaf,
     shannon,
+    shannon_uniform_value_and_derivative,
     uniform_centers,
 )
 from kanflow.basis.periodic import fourier, fourier_value_and_derivative
@@ -50,6 +52,8 @@ __all__ = [
     "mexican_hat",
     "morlet",
     "morlet_uniform_value_and_derivative",
+    "meyer_uniform_value_and_derivative",
+    "shannon_uniform_value_and_derivative",
     "names",
     "register",
     "relu_kan",

@@ -49,7 +49,9 @@ __all__ = [
     "morlet_uniform_value_and_derivative",
     "dog",
     "meyer",
+    "meyer_uniform_value_and_derivative",
     "shannon",
+    "shannon_uniform_value_and_derivative",
     "af_kan",
     "COMBINATIONS",
     "relu_kan",
@@ -159,6 +161,98 @@ def shannon(x: ArrayLike, centers: ArrayLike, width: ArrayLike) -> Array:
     """Real Shannon wavelet ``2 sinc(2t) - sinc(t)``. ``[...] -> [..., C]``."""
     t = _scaled(x, centers, width)
     return 2 * jnp.sinc(2 * t) - jnp.sinc(t)
+
+
+def _uniform_phase(x: ArrayLike, num: int, grid_range: tuple[float, float]):
+    """``x`` as a float array, ``t_0 = (x - c_0) / h`` (so centre ``j`` has ``t_j = t_0 - j``)
+    and the spacing ``h`` of :func:`uniform_centers`."""
+    if not isinstance(num, Integral) or num < 1:
+        raise ValueError(f"number of centres must be an int >= 1, got {num!r}")
+    lo, hi = check_grid_range(grid_range)
+    width = (hi - lo) / max(num - 1, 1)
+    x = jnp.asarray(x)
+    x = x.astype(jnp.result_type(x.dtype, jnp.float32))
+    return x, (x - lo) / width, width
+
+
+def _meyer_ramp(v: Array) -> tuple[Array, Array]:
+    """The Meyer transition ``a(v)`` on ``[0, 1]`` and ``da/dv``."""
+    s = jnp.clip(2 * v - 1, 0.0, 1.0)
+    phase = 0.5 * math.pi * _meyer_nu(s)
+    nu_prime = 140 * s**3 * (1 - s) ** 3  # zero at both ends of the ramp
+    return jnp.cos(phase), -jnp.sin(phase) * math.pi * nu_prime
+
+
+def meyer_uniform_value_and_derivative(
+    x: ArrayLike, num: int, grid_range: tuple[float, float] = (-1.0, 1.0)
+) -> tuple[Array, Array]:
+    """:func:`meyer` on :func:`uniform_centers` and its x-derivative, basis-major.
+
+    ``x [..., in] -> ([..., num, in], [..., num, in])``. The width is the
+    spacing and the support is ``|t| < 1``, so only the centres ``j = floor(t_0)``
+    (at ``t = f``, the fractional part) and ``j + 1`` (at ``t = f - 1``) are
+    non-zero; both share ``sin(pi |t|) = sin(pi f)``. Each point evaluates those
+    two and places them (``inf`` gives 0, NaN gives NaN). Differentiable again
+    in ``x``.
+    """
+    x, t0, width = _uniform_phase(x, num, grid_range)
+    finite = jnp.isfinite(t0)
+    t0 = jnp.where(finite, t0, -2.0)  # outside every support: all zero
+    j = jnp.floor(t0)
+    f = t0 - j
+    sin_f, cos_f = jnp.sin(math.pi * f), jnp.cos(math.pi * f)
+    ramp_lo, dramp_lo = _meyer_ramp(f)  # centre j: v = |t| = f
+    ramp_hi, dramp_hi = _meyer_ramp(1 - f)  # centre j + 1: v = 1 - f, dv/dt = -1
+    local = [
+        sin_f * ramp_lo,
+        sin_f * ramp_hi,
+        math.pi * cos_f * ramp_lo + sin_f * dramp_lo,
+        math.pi * cos_f * ramp_hi - sin_f * dramp_hi,
+    ]
+    v_lo, v_hi, d_lo, d_hi = (v[..., None, :] for v in computed_once(local, x))
+    c = (
+        jnp.arange(num, dtype=jnp.int32)[:, None]
+        - jnp.clip(j, -2, num).astype(jnp.int32)[..., None, :]
+    )
+    nan = jnp.isnan(x)[..., None, :]
+    value = jnp.where(c == 0, v_lo, jnp.where(c == 1, v_hi, 0.0))
+    deriv = jnp.where(c == 0, d_lo, jnp.where(c == 1, d_hi, 0.0)) / width
+    return jnp.where(nan, jnp.nan, value), jnp.where(nan, jnp.nan, deriv)
+
+
+def shannon_uniform_value_and_derivative(
+    x: ArrayLike, num: int, grid_range: tuple[float, float] = (-1.0, 1.0)
+) -> tuple[Array, Array]:
+    """:func:`shannon` on :func:`uniform_centers` and its x-derivative, basis-major.
+
+    ``x [..., in] -> ([..., num, in], [..., num, in])``. With the width equal to
+    the spacing, ``t_j = t_0 - j`` and ``sin(pi t_j) = (-1)^j sin(pi t_0)``,
+    ``sin(2 pi t_j) = sin(2 pi t_0)``: the wavelet ``(sin 2 pi t - sin pi t) / (pi t)``
+    takes one sine and cosine per element and one division per centre. At the
+    nearest centre (``|t| <= 1/2``, where ``0 / 0`` looms) it is evaluated
+    directly with ``sinc``; elsewhere ``|t| >= 1/2`` bounds the rounding.
+    Differentiable again in ``x``.
+    """
+    x, t0, width = _uniform_phase(x, num, grid_range)
+    nearest = jnp.round(t0)
+    near_t = t0 - nearest
+    direct = lambda t: 2 * jnp.sinc(2 * t) - jnp.sinc(t)
+    near_value, near_deriv = jax.jvp(direct, (near_t,), (jnp.ones_like(near_t),))
+    s1, c1 = jnp.sin(math.pi * t0), jnp.cos(math.pi * t0)
+    s2, c2 = 2 * s1 * c1, c1 * c1 - s1 * s1
+    s1, c1, s2, c2, near_value, near_deriv = (
+        v[..., None, :] for v in computed_once([s1, c1, s2, c2, near_value, near_deriv], x)
+    )
+    j = np.arange(num)[:, None]
+    sign = jnp.asarray(np.where(j % 2 == 0, 1.0, -1.0), x.dtype)  # (-1)^j
+    t = t0[..., None, :] - jnp.asarray(j, x.dtype)
+    is_near = jnp.asarray(j, x.dtype) == nearest[..., None, :]
+    inv = 1.0 / jnp.where(is_near, 1.0, t)  # the far branch never divides by ~0
+    far_value = (s2 - sign * s1) * inv / math.pi
+    far_deriv = (2 * c2 - sign * c1 - far_value) * inv
+    value = jnp.where(is_near, near_value, far_value)
+    deriv = jnp.where(is_near, near_deriv, far_deriv) / width
+    return value, deriv
 
 
 def relu_kan(x: ArrayLike, starts: ArrayLike, ends: ArrayLike) -> Array:

@@ -260,8 +260,22 @@ register(
     )
 )
 register(_centre_spec("dog", _local.dog, "derivative-of-Gaussian wavelets (Wav-KAN)"))
-register(_centre_spec("meyer", _local.meyer, "Meyer-type wavelets, support [-1, 1] (Wav-KAN)"))
-register(_centre_spec("shannon", _local.shannon, "real Shannon wavelets 2 sinc(2t) - sinc(t)"))
+register(
+    _centre_spec(
+        "meyer",
+        _local.meyer,
+        "Meyer-type wavelets, support [-1, 1] (Wav-KAN)",
+        lambda x, grid, g, k, r: _local.meyer_uniform_value_and_derivative(x, g, r),
+    )
+)
+register(
+    _centre_spec(
+        "shannon",
+        _local.shannon,
+        "real Shannon wavelets 2 sinc(2t) - sinc(t)",
+        lambda x, grid, g, k, r: _local.shannon_uniform_value_and_derivative(x, g, r),
+    )
+)
 
 
 def relu_kan_grid(grid_size: int, order: int, grid_range: GridRange) -> tuple[Array, Array]:
