@@ -224,6 +224,37 @@ def test_meyer_is_zero_at_infinity_and_float32_shannon_stays_accurate():
     np.testing.assert_allclose(value, ref, atol=2e-5)
 
 
+@pytest.mark.parametrize("dtype,limit,tol", [(np.float32, 1e3, 1.2e-7), (np.float64, 1e6, 4e-16)])
+def test_sincos_against_numpy(dtype, limit, tol):
+    """The reduced-argument polynomial sine and cosine against numpy in float64, over
+    several magnitudes, at the reduction's boundaries (odd multiples of pi/4),
+    and their derivatives (forward and reverse, second order)."""
+    from kanflow.basis._trig import sincos
+
+    rng = np.random.default_rng(12)
+    x = np.concatenate(
+        [
+            rng.uniform(-1, 1, 4000) * 10.0 ** rng.uniform(-8, np.log10(limit), 4000),
+            np.pi / 4 * np.arange(-41, 42),
+            [0.0, -0.0],
+        ]
+    ).astype(dtype)
+    with jax.enable_x64(dtype == np.float64):
+        s, c = jax.jit(sincos)(jnp.asarray(x))
+        assert s.dtype == dtype and c.dtype == dtype
+        ref = x.astype(np.float64)
+        scale = np.maximum(1.0, np.abs(ref) * np.finfo(dtype).eps / tol)  # argument ulp
+        assert np.max(np.abs(np.asarray(s, np.float64) - np.sin(ref)) / scale) < 2 * tol
+        assert np.max(np.abs(np.asarray(c, np.float64) - np.cos(ref)) / scale) < 2 * tol
+        z = jnp.asarray(x[:50])
+        d_sin = jax.vmap(jax.grad(lambda v: sincos(v)[0]))(z)
+        d2_cos = jax.vmap(jax.grad(jax.grad(lambda v: sincos(v)[1])))(z)
+        np.testing.assert_allclose(d_sin, np.cos(ref[:50]), atol=8 * tol)
+        np.testing.assert_allclose(d2_cos, -np.cos(ref[:50]), atol=8 * tol)
+        bad = sincos(jnp.asarray([np.inf, -np.inf, np.nan], dtype))
+        assert np.isnan(np.asarray(bad)).all()
+
+
 def test_bspline_rejects_bad_order():
     with pytest.raises(ValueError, match="order"):
         kf.basis.bspline(jnp.zeros(3), jnp.linspace(0, 1, 8), -1)

@@ -39,6 +39,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from kanflow.basis._once import computed_once
+from kanflow.basis._trig import sincos
 from kanflow.checks import check_grid_range, check_positive
 
 __all__ = [
@@ -124,9 +125,8 @@ def morlet_uniform_value_and_derivative(
     cos_j = jnp.asarray(np.cos(omega0 * j), x.dtype)  # [num, 1], constants
     sin_j = jnp.asarray(np.sin(omega0 * j), x.dtype)
     t0 = (x - lo) / width
-    c0, s0 = (
-        v[..., None, :] for v in computed_once([jnp.cos(omega0 * t0), jnp.sin(omega0 * t0)], x)
-    )
+    s0, c0 = sincos(omega0 * t0)
+    c0, s0 = (v[..., None, :] for v in computed_once([c0, s0], x))
     cos_t = c0 * cos_j + s0 * sin_j
     sin_t = s0 * cos_j - c0 * sin_j
     t = t0[..., None, :] - jnp.asarray(j, x.dtype)
@@ -180,7 +180,8 @@ def _meyer_ramp(v: Array) -> tuple[Array, Array]:
     s = jnp.clip(2 * v - 1, 0.0, 1.0)
     phase = 0.5 * math.pi * _meyer_nu(s)
     nu_prime = 140 * s**3 * (1 - s) ** 3  # zero at both ends of the ramp
-    return jnp.cos(phase), -jnp.sin(phase) * math.pi * nu_prime
+    sin, cos = sincos(phase)
+    return cos, -sin * math.pi * nu_prime
 
 
 def meyer_uniform_value_and_derivative(
@@ -200,7 +201,7 @@ def meyer_uniform_value_and_derivative(
     t0 = jnp.where(finite, t0, -2.0)  # outside every support: all zero
     j = jnp.floor(t0)
     f = t0 - j
-    sin_f, cos_f = jnp.sin(math.pi * f), jnp.cos(math.pi * f)
+    sin_f, cos_f = sincos(math.pi * f)
     ramp_lo, dramp_lo = _meyer_ramp(f)  # centre j: v = |t| = f
     ramp_hi, dramp_hi = _meyer_ramp(1 - f)  # centre j + 1: v = 1 - f, dv/dt = -1
     local = [
@@ -238,7 +239,7 @@ def shannon_uniform_value_and_derivative(
     near_t = t0 - nearest
     direct = lambda t: 2 * jnp.sinc(2 * t) - jnp.sinc(t)
     near_value, near_deriv = jax.jvp(direct, (near_t,), (jnp.ones_like(near_t),))
-    s1, c1 = jnp.sin(math.pi * t0), jnp.cos(math.pi * t0)
+    s1, c1 = sincos(math.pi * t0)
     s2, c2 = 2 * s1 * c1, c1 * c1 - s1 * s1
     s1, c1, s2, c2, near_value, near_deriv = (
         v[..., None, :] for v in computed_once([s1, c1, s2, c2, near_value, near_deriv], x)

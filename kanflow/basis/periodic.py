@@ -7,6 +7,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from kanflow.basis._once import computed_once
+from kanflow.basis._trig import sincos
 
 __all__ = ["fourier", "fourier_value_and_derivative"]
 
@@ -40,7 +41,8 @@ def fourier_value_and_derivative(x: ArrayLike, n_freq: int) -> tuple[Array, Arra
     x = x.astype(jnp.result_type(x.dtype, jnp.float32))
     # cos x and sin x once, not in every plane that reads them (measured: a
     # Fourier KAN layer's fwd+bwd 2.8x -> 1.8x the equal-FLOP matmul)
-    c1, s1 = computed_once([jnp.cos(x), jnp.sin(x)], x)
+    s1, c1 = sincos(x)
+    c1, s1 = computed_once([c1, s1], x)
     cos, sin = [c1], [s1]
     for _ in range(n_freq - 1):
         cos.append(cos[-1] * c1 - sin[-1] * s1)
