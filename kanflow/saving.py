@@ -36,7 +36,6 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
-import orbax.checkpoint as ocp
 
 __all__ = ["FORMAT_VERSION", "load", "model_from_config", "model_to_config", "save"]
 
@@ -193,6 +192,8 @@ def save(
       >>> bool(jnp.all(loaded.apply(restored, x) == model.apply(variables, x)))
       True
     """
+    import orbax.checkpoint as ocp
+
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not overwrite:
         raise ValueError(f"{path} exists; pass overwrite=True to replace it")
@@ -230,6 +231,8 @@ def load(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
       ValueError: ``path`` holds training checkpoints rather than a saved
         model, or a model saved by a newer kanflow (a later format version).
     """
+    import orbax.checkpoint as ocp
+
     path = os.path.abspath(os.fspath(path))
     if not os.path.isdir(path):
         raise FileNotFoundError(f"no saved model at {path}")

@@ -67,6 +67,19 @@ def test_import_kanflow_needs_no_dev_dependency():
     assert out.returncode == 0 and "(4, 1)" in out.stdout, out.stderr[-2000:]
 
 
+def test_import_kanflow_defers_slow_optional_imports():
+    """scipy.stats (~1 s), grain and orbax (~0.3 s) load where they are used, not
+    with ``import kanflow``: every fresh process (each benchmark, each CLI run)
+    would pay for them."""
+    code = (
+        "import sys, kanflow\n"
+        "slow = ['scipy.stats', 'scipy.integrate', 'grain', 'orbax.checkpoint']\n"
+        "print([m for m in slow if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr[-2000:]
+
+
 def test_installed_packages_are_kanflow_owned(tmp_path):
     listed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
     folders = {

@@ -26,10 +26,12 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import grain
 import numpy as np
+
+if TYPE_CHECKING:  # grain (with orbax) is imported where it is used: ~0.3 s
+    import grain
 
 __all__ = [
     "DIGITS",
@@ -194,6 +196,8 @@ def batches(
       a grain ``MapDataset``; element ``i`` is ``{"image": [B, H, W, C]
       float32, "label": [B] int32}`` and is the same on every call.
     """
+    import grain
+
     _check_batch_size(batch_size)
     if batch_size > len(data):
         raise ValueError(
@@ -208,6 +212,8 @@ def batches(
 
 def eval_batches(data: ImageSource, batch_size: int) -> Iterator[dict[str, np.ndarray]]:
     """One ordered pass over ``data`` (the last batch may be short)."""
+    import grain
+
     _check_batch_size(batch_size)
     ds = grain.MapDataset.source(data.source).map(_to_float).batch(batch_size)
     for i in range(len(ds)):

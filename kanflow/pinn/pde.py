@@ -40,7 +40,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import scipy.stats
 from jax import Array
 from tqdm.auto import tqdm
 
@@ -176,7 +175,9 @@ def sobol(n: int, lo: Sequence[float], hi: Sequence[float], seed: int = 0) -> np
     lo, hi = _box(lo, hi)
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
-    engine = scipy.stats.qmc.Sobol(lo.size, scramble=True, seed=seed)
+    from scipy.stats import qmc  # imported here: scipy.stats alone takes ~1 s to import
+
+    engine = qmc.Sobol(lo.size, scramble=True, seed=seed)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*balance properties.*")
         unit = engine.random(n)
@@ -188,7 +189,9 @@ def latin_hypercube(n: int, lo: Sequence[float], hi: Sequence[float], seed: int 
     lo, hi = _box(lo, hi)
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
-    return lo + (hi - lo) * scipy.stats.qmc.LatinHypercube(lo.size, seed=seed).random(n)
+    from scipy.stats import qmc
+
+    return lo + (hi - lo) * qmc.LatinHypercube(lo.size, seed=seed).random(n)
 
 
 def rba_update(weights: Array, residual: Array, gamma: float = 0.999, eta: float = 0.01) -> Array:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
-import scipy.linalg
-import scipy.optimize
 
 from kanflow.pinn.potentials import Piecewise, Potential
 from kanflow.pinn.quadrature import composite_gauss
@@ -69,6 +67,8 @@ def _propagate(regions, energy: np.ndarray, x: float | None = None):
 
 def exact_piecewise(potential: Piecewise, n_states: int, scan_points: int = 20001) -> np.ndarray:
     """The lowest ``n_states`` eigenvalues of a piecewise-constant potential, ascending."""
+    import scipy.optimize
+
     if not isinstance(potential, Piecewise):
         raise TypeError("exact_piecewise needs a Piecewise potential")
     regions = potential.regions
@@ -97,6 +97,7 @@ def exact_piecewise(potential: Piecewise, n_states: int, scan_points: int = 2000
 
 def finite_differences(potential: Potential, n_states: int, n_points: int = 4000) -> np.ndarray:
     """Lowest ``n_states`` eigenvalues by Richardson-extrapolated finite differences."""
+    import scipy.linalg
 
     def solve(n):
         h = 1.0 / (n + 1)
@@ -127,6 +128,8 @@ def reference_energies(potential: Potential, n_states: int) -> np.ndarray:
 
 def reference_wavefunction(potential: Potential, state: int, x: np.ndarray) -> np.ndarray:
     """Normalised eigenfunction ``state`` at ``x`` (sign: see :data:`SIGN_THRESHOLD`)."""
+    import scipy.linalg
+
     x = np.asarray(x, dtype=np.float64)
     energy = reference_energies(potential, state + 1)[state]
     if isinstance(potential, Piecewise):

@@ -18,7 +18,6 @@ import warnings
 from typing import Any
 
 import jax
-import orbax.checkpoint as ocp
 
 from kanflow.train.state import TrainState
 
@@ -35,6 +34,8 @@ class Checkpointer:
     """
 
     def __init__(self, directory: str | os.PathLike, every: int = 100, keep: int = 3):
+        import orbax.checkpoint as ocp
+
         if every < 1 or keep < 1:
             raise ValueError(f"every and keep must be >= 1, got every={every}, keep={keep}")
         self.directory = os.path.abspath(os.fspath(directory))
@@ -60,6 +61,8 @@ class Checkpointer:
         self, step: int, state: TrainState, history: dict[str, list], force: bool = False
     ) -> bool:
         """Saves if ``step`` is due (or ``force``); returns whether it saved."""
+        import orbax.checkpoint as ocp
+
         if not force and step % self.every:
             return False
         if step in self._manager.all_steps():
@@ -109,6 +112,8 @@ class Checkpointer:
         folder) is moved aside to ``<step>.unreadable`` with a ``RuntimeWarning``
         that names it and the reason.
         """
+        import orbax.checkpoint as ocp
+
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
         args = ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract), history=ocp.args.JsonRestore()
