@@ -228,7 +228,7 @@ def test_meyer_is_zero_at_infinity_and_float32_shannon_stays_accurate():
 def test_sincos_against_numpy(dtype, limit, tol):
     """The reduced-argument polynomial sine and cosine against numpy in float64, over
     several magnitudes, at the reduction's boundaries (odd multiples of pi/4),
-    and their derivatives (forward and reverse, second order)."""
+    and their derivatives (first and second order, reverse mode)."""
     from kanflow.basis._trig import sincos
 
     rng = np.random.default_rng(12)

@@ -67,13 +67,27 @@ def _scaled(x: ArrayLike, centers: ArrayLike, width: ArrayLike) -> Array:
     return (x[..., None] - jnp.asarray(centers, x.dtype)) / jnp.asarray(width, x.dtype)
 
 
-def uniform_centers(num: int, grid_range: tuple[float, float] = (-1.0, 1.0)) -> tuple[Array, float]:
-    """``num`` equispaced centres on ``grid_range`` and their spacing (the width)."""
+def _spacing(num: int, grid_range: tuple[float, float]) -> tuple[float, float, float]:
+    """``(lo, hi, h)``: the checked range and the spacing of ``num`` equispaced centres."""
     if not isinstance(num, Integral) or num < 1:
         raise ValueError(f"number of centres must be an int >= 1, got {num!r}")
     lo, hi = check_grid_range(grid_range)
-    width = (hi - lo) / max(num - 1, 1)
+    return lo, hi, (hi - lo) / max(num - 1, 1)
+
+
+def uniform_centers(num: int, grid_range: tuple[float, float] = (-1.0, 1.0)) -> tuple[Array, float]:
+    """``num`` equispaced centres on ``grid_range`` and their spacing (the width)."""
+    lo, hi, width = _spacing(num, grid_range)
     return jnp.linspace(lo, hi, num), width
+
+
+def _uniform_phase(x: ArrayLike, num: int, grid_range: tuple[float, float]):
+    """``x`` as a float array, ``t_0 = (x - c_0) / h`` (so centre ``j`` has ``t_j = t_0 - j``)
+    and the spacing ``h`` of :func:`uniform_centers`."""
+    lo, _, width = _spacing(num, grid_range)
+    x = jnp.asarray(x)
+    x = x.astype(jnp.result_type(x.dtype, jnp.float32))
+    return x, (x - lo) / width, width
 
 
 def gaussian_rbf(x: ArrayLike, centers: ArrayLike, width: ArrayLike) -> Array:
@@ -115,16 +129,10 @@ def morlet_uniform_value_and_derivative(
     instead of one per centre (the Gaussian envelope keeps its ``exp`` per
     centre). Differentiable again in ``x``.
     """
-    if not isinstance(num, Integral) or num < 1:
-        raise ValueError(f"number of centres must be an int >= 1, got {num!r}")
-    lo, hi = check_grid_range(grid_range)
-    width = (hi - lo) / max(num - 1, 1)  # = the spacing: t_j = t_0 - j
-    x = jnp.asarray(x)
-    x = x.astype(jnp.result_type(x.dtype, jnp.float32))
+    x, t0, width = _uniform_phase(x, num, grid_range)
     j = np.arange(num)[:, None]
     cos_j = jnp.asarray(np.cos(omega0 * j), x.dtype)  # [num, 1], constants
     sin_j = jnp.asarray(np.sin(omega0 * j), x.dtype)
-    t0 = (x - lo) / width
     s0, c0 = sincos(omega0 * t0)
     c0, s0 = (v[..., None, :] for v in computed_once([c0, s0], x))
     cos_t = c0 * cos_j + s0 * sin_j
@@ -161,18 +169,6 @@ def shannon(x: ArrayLike, centers: ArrayLike, width: ArrayLike) -> Array:
     """Real Shannon wavelet ``2 sinc(2t) - sinc(t)``. ``[...] -> [..., C]``."""
     t = _scaled(x, centers, width)
     return 2 * jnp.sinc(2 * t) - jnp.sinc(t)
-
-
-def _uniform_phase(x: ArrayLike, num: int, grid_range: tuple[float, float]):
-    """``x`` as a float array, ``t_0 = (x - c_0) / h`` (so centre ``j`` has ``t_j = t_0 - j``)
-    and the spacing ``h`` of :func:`uniform_centers`."""
-    if not isinstance(num, Integral) or num < 1:
-        raise ValueError(f"number of centres must be an int >= 1, got {num!r}")
-    lo, hi = check_grid_range(grid_range)
-    width = (hi - lo) / max(num - 1, 1)
-    x = jnp.asarray(x)
-    x = x.astype(jnp.result_type(x.dtype, jnp.float32))
-    return x, (x - lo) / width, width
 
 
 def _meyer_ramp(v: Array) -> tuple[Array, Array]:
