@@ -9,7 +9,10 @@ parameter), float32, for ``width -> width`` layers:
 * ``SKANLayer mixed``: all twelve spaces of the default pool, every node mixing them,
 * ``SKANLayer selected, all spaces used``: nodes spread evenly over the pool
   (every basis is still evaluated once, each node has one space's columns),
-* ``SKANLayer selected, 1 space used``: every node chose the B-spline.
+* ``SKANLayer selected, 1 space used``: every node chose the B-spline,
+* the same three S-KAN cases with ``selects="input"`` (each input selects the
+  space of its outgoing edges: once selected, one basis evaluation per input
+  and one matmul, however many spaces are in use).
 
 Candidates run interleaved over ``--rounds`` rounds; prints the median CPU
 time per call (all threads), peak memory (XLA's estimate, arguments included),
@@ -42,15 +45,17 @@ def main(argv=None) -> None:
     x = jax.random.uniform(jax.random.key(0), (a.batch, a.width), jnp.float32, -1, 1)
     pool = kf.layers.DEFAULT_SPACES
     spread = tuple(j % len(pool) for j in range(a.width))
-    mixed = kf.layers.SKANLayer(a.width)
-    layers = {
-        "KANLayer (B-spline G5 k3)": kf.layers.KANLayer(a.width),
-        f"SKANLayer mixed ({len(pool)} spaces)": mixed,
-        f"SKANLayer selected, {len(pool)} spaces used": kf.layers.SKANLayer(
-            a.width, selection=spread
-        ),
-        "SKANLayer selected, 1 space used": kf.layers.SKANLayer(a.width, selection=(0,) * a.width),
-    }
+    layers = {"KANLayer (B-spline G5 k3)": kf.layers.KANLayer(a.width)}
+    for selects in ("output", "input"):
+        layers |= {
+            f"{selects}: mixed ({len(pool)} spaces)": kf.layers.SKANLayer(a.width, selects=selects),
+            f"{selects}: selected, {len(pool)} used": kf.layers.SKANLayer(
+                a.width, selection=spread, selects=selects
+            ),
+            f"{selects}: selected, 1 used": kf.layers.SKANLayer(
+                a.width, selection=(0,) * a.width, selects=selects
+            ),
+        }
     candidates, memory, params = {}, {}, {}
     for name, layer in layers.items():
         fwd_bwd, args = kan_case(layer, x, jax.random.key(1))  # knots as an argument

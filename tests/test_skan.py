@@ -101,7 +101,7 @@ def test_keep_nodes_and_inputs_restrict_a_selected_layer(x64):
     small, sp = kf.layers.keep_nodes(layer, p, keep)
     assert small.selection == (1, 1, 1) and "coef_0" not in sp
     np.testing.assert_allclose(jax.jit(small.apply)({"params": sp}, x), full[:, keep], rtol=1e-12)
-    sub = kf.layers.keep_inputs(p, [2, 0])  # edges from inputs 1 dropped
+    same, sub = kf.layers.keep_inputs(layer, p, [2, 0])  # edges from inputs 1 dropped
     want = jax.jit(layer.apply)({"params": p}, x * np.array([1.0, 0.0, 1.0]))
     want = want - jax.jit(layer.apply)({"params": p}, np.zeros((1, 3)))  # every phi_i(0)
     got = jax.jit(layer.apply)({"params": sub}, x[:, [2, 0]])
@@ -348,7 +348,7 @@ def test_prune_down_to_a_parameter_budget_keeps_the_strongest_nodes(x64):
     # one more node (the next strongest) would have been over the budget
     _, bigger = kf.layers.keep_nodes(model.layer(0), v["params"]["layer_0"], sorted(order[: k + 1]))
     more = kf.count_params(bigger) + kf.count_params(
-        kf.layers.keep_inputs(v["params"]["layer_1"], sorted(order[: k + 1]))
+        kf.layers.keep_inputs(model.layer(1), v["params"]["layer_1"], sorted(order[: k + 1]))[1]
     )
     assert more > budget
     with pytest.raises(ValueError, match="max_params must be"):
@@ -365,3 +365,206 @@ def test_prune_down_to_a_parameter_budget_keeps_the_strongest_nodes(x64):
     want = [2, 3, 3, 1]
     want[weakest_layer] = 2
     assert list(pruned.widths) == want
+
+
+# --- input selection: each input's value is expanded in one space for all its edges
+
+
+def _input_layer_np(p, x, selection=None):
+    """Naive input-selecting layer: ``sum_i silu(x_i) sb_ij + sp_ij sum_s w_si coef^s_i: B^s(x_i)``
+    (mixing: softmax weights; selected: each input's own space, coefficients per group)."""
+    feats = _feats_np(x)
+    sp = np.asarray(p["scale_sp"])
+    y = _silu(x) @ np.asarray(p["scale_base"]) + np.asarray(p.get("bias", 0.0))
+    if selection is None:
+        w = scipy.special.softmax(np.asarray(p["select_logits"]), axis=0)  # [S, in]
+        for s in range(len(feats)):
+            coef = np.asarray(p[f"coef_{s}"])
+            y = y + np.einsum("bic,ico,io,i->bo", feats[s], coef, sp, w[s])
+        return y
+    rank = {}  # position of input i inside its space's group
+    for i, s in enumerate(selection):
+        rank[i] = sum(1 for t in selection[:i] if t == s)
+    for i, s in enumerate(selection):
+        coef = np.asarray(p[f"coef_{s}"])[rank[i]]  # [c, out]
+        y = y + np.einsum("bc,co,o->bo", feats[s][:, i], coef, sp[i])
+    return y
+
+
+def test_input_selecting_layer_matches_naive_sums(x64):
+    layer = kf.layers.SKANLayer(
+        4, spaces=POOL, selects="input", use_bias=True, param_dtype=jnp.float64
+    )
+    x = np.random.default_rng(5).uniform(-1, 1, (6, 5))
+    p = _perturbed_init(layer, x)
+    assert p["select_logits"].shape == (2, 5)  # one weight per space per input
+    want = _input_layer_np(p, x)
+    np.testing.assert_allclose(jax.jit(layer.apply)({"params": p}, x), want, rtol=1e-10)
+    p["select_logits"] = p["select_logits"] * 10  # decisive, but both spaces still carry some
+    new_layer, new_p = kf.layers.select_spaces(layer, p)
+    w = scipy.special.softmax(np.asarray(p["select_logits"]), axis=0)
+    sel = tuple(int(s) for s in np.argmax(w, axis=0))
+    assert new_layer.selection == sel and new_layer.selects == "input"
+    assert "select_logits" not in new_p
+    # the kept term of each input's edges, with its weight folded in
+    feats, sp = _feats_np(x), np.asarray(p["scale_sp"])
+    kept = _silu(x) @ np.asarray(p["scale_base"]) + np.asarray(p["bias"])
+    for i, s in enumerate(sel):
+        coef = np.asarray(p[f"coef_{s}"])[i] * w[s, i]
+        kept = kept + np.einsum("bc,co,o->bo", feats[s][:, i], coef, sp[i])
+    got = jax.jit(new_layer.apply)({"params": new_p}, x)
+    np.testing.assert_allclose(got, kept, rtol=1e-10)
+    np.testing.assert_allclose(_input_layer_np(new_p, x, sel), kept, rtol=1e-10)
+    edges = jax.jit(lambda v, x: new_layer.apply(v, x, per_edge=True))({"params": new_p}, x)
+    assert edges.shape == (6, 5, 4)
+    np.testing.assert_allclose(edges.sum(-2), kept, rtol=1e-10)
+    # an input costs its own space's coefficients only
+    n = {0: 4, 1: 5}
+    assert kf.count_params(new_p) == sum(4 * n[s] for s in sel) + 2 * 5 * 4 + 4
+    # gradients of the selected layer against the naive form (x and every parameter)
+    loss = lambda v, x: jnp.sum(jnp.sin(new_layer.apply(v, x)))  # noqa: E731
+    gp, gx = jax.jit(jax.grad(loss, argnums=(0, 1)))({"params": new_p}, x)
+    eps = 1e-6
+    for key in ("coef_0", "scale_sp"):
+        d = np.zeros_like(np.asarray(new_p[key]))
+        d.flat[1] = eps
+        plus = {**new_p, key: new_p[key] + d}
+        minus = {**new_p, key: new_p[key] - d}
+        fd = (
+            np.sum(np.sin(_input_layer_np(plus, x, sel)))
+            - np.sum(np.sin(_input_layer_np(minus, x, sel)))
+        ) / (2 * eps)
+        np.testing.assert_allclose(np.asarray(gp["params"][key]).flat[1], fd, rtol=1e-6)
+    dx = np.zeros_like(x)
+    dx[2, 3] = eps
+    fd = (
+        np.sum(np.sin(_input_layer_np(new_p, x + dx, sel)))
+        - np.sum(np.sin(_input_layer_np(new_p, x - dx, sel)))
+    ) / (2 * eps)
+    np.testing.assert_allclose(np.asarray(gx)[2, 3], fd, rtol=1e-6)
+    with pytest.raises(ValueError, match="selects per input: its selection has 5 entries"):
+        new_layer.apply({"params": new_p}, x[:, :4])
+    with pytest.raises(ValueError, match="selects must be 'output' or 'input'"):
+        kf.layers.SKANLayer(4, spaces=POOL, selects="edge")
+
+
+def test_keep_nodes_and_inputs_restrict_an_input_selected_layer(x64):
+    sel = (1, 0, 1, 1, 0)
+    layer = kf.layers.SKANLayer(3, spaces=POOL, selection=sel, selects="input")
+    layer = layer.clone(param_dtype=jnp.float64)
+    x = np.random.default_rng(6).uniform(-1, 1, (7, 5))
+    p = _perturbed_init(layer, x)
+    full = np.asarray(jax.jit(layer.apply)({"params": p}, x))
+    small, sp = kf.layers.keep_nodes(layer, p, [2, 0])
+    assert small.selection == sel and small.features == 2
+    np.testing.assert_allclose(jax.jit(small.apply)({"params": sp}, x), full[:, [2, 0]], rtol=1e-12)
+    rows = [3, 0, 2]  # out of order; space 0 kept only through input 0
+    sub, subp = kf.layers.keep_inputs(layer, p, rows)
+    assert sub.selection == (1, 1, 1) and "coef_0" not in subp
+    # the kept inputs' edges are unchanged: compare per edge
+    edges = jax.jit(lambda v, x: layer.apply(v, x, per_edge=True))({"params": p}, x)
+    got = jax.jit(lambda v, x: sub.apply(v, x, per_edge=True))({"params": subp}, x[:, rows])
+    np.testing.assert_allclose(got, np.asarray(edges)[:, rows], rtol=1e-12)
+    with pytest.raises(ValueError, match="rows must list input indices in \\[0, 5\\)"):
+        kf.layers.keep_inputs(layer, p, [5])
+
+
+def test_refit_selected_input_layer_solves_one_ridge_problem(x64):
+    layer = kf.layers.SKANLayer(
+        2, spaces=POOL, selection=(1, 0, 1), selects="input", param_dtype=jnp.float64
+    )
+    rng = np.random.default_rng(8)
+    x = rng.uniform(-1, 1, (40, 3))
+    p = _perturbed_init(layer, x)
+    target = rng.normal(size=(40, 2))
+    ridge = 0.05
+    got = kf.layers.refit_selected(layer, p, x, target, ridge)
+    feats = _feats_np(x)
+    spv = np.asarray(p["scale_sp"])
+    base = _silu(x) @ np.asarray(p["scale_base"])
+    # design in u = scale_sp * coef, columns (input 1 in space 0), (inputs 0, 2 in space 1)
+    blocks = [(0, [1]), (1, [0, 2])]
+    a = np.concatenate([feats[s][:, i].reshape(40, -1) for s, i in blocks], axis=1)
+    lam = ridge * np.trace(a.T @ a) / a.shape[1]
+    for j in range(2):
+        u0 = np.concatenate(
+            [
+                (np.asarray(p[f"coef_{s}"])[..., j] * spv[i, j][:, None]).reshape(-1)
+                for s, i in blocks
+            ]
+        )
+        lhs = np.vstack([a, np.sqrt(lam) * np.eye(a.shape[1])])
+        rhs = np.concatenate([target[:, j] - base[:, j], np.sqrt(lam) * u0])
+        u = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
+        want = np.concatenate(
+            [
+                (np.asarray(got[f"coef_{s}"])[..., j] * spv[i, j][:, None]).reshape(-1)
+                for s, i in blocks
+            ]
+        )
+        np.testing.assert_allclose(want, u, rtol=1e-8, atol=1e-10)
+
+
+def test_input_selecting_skan_selects_prunes_and_fits(x64):
+    model = kf.models.SKAN((2, 4, 1), spaces=POOL, selects="input", param_dtype=jnp.float64)
+    x = np.random.default_rng(9).uniform(-1, 1, (200, 2))
+    v = {"params": _perturbed_init(model, x)}
+    mixed = np.asarray(model.apply(v, x))
+    folded_model, folded = skan.select(model, v)
+    proj_model, proj = skan.select(model, v, x)
+    assert [len(s) for s in proj_model.selections] == [2, 4]  # one space per input of a layer
+    err_fold = np.sqrt(np.mean((np.asarray(folded_model.apply(folded, x)) - mixed) ** 2))
+    err_proj = np.sqrt(np.mean((np.asarray(proj_model.apply(proj, x)) - mixed) ** 2))
+    assert err_proj < 0.5 * err_fold
+    # hidden node 1 dead on its outgoing side only: AND rule drops it, the function stays
+    p = jax.tree.map(np.array, proj["params"])
+    for key in p["layer_1"]:
+        if key.startswith("coef_"):
+            s = int(key.split("_")[1])
+            rows = np.flatnonzero(np.asarray(proj_model.selections[1]) == s)
+            p["layer_1"][key][rows == 1] = 0.0
+    p["layer_1"]["scale_base"][1] = 0.0
+    v = {"params": p}
+    pruned, pv = skan.prune(proj_model, v, x, threshold=1e-8)
+    assert pruned.widths == (2, 3, 1)
+    keep = [0, 2, 3]
+    assert pruned.selections[1] == tuple(proj_model.selections[1][k] for k in keep)
+    np.testing.assert_allclose(
+        jax.jit(pruned.apply)(pv, x), jax.jit(proj_model.apply)(v, x), rtol=1e-10, atol=1e-12
+    )
+    xs = np.linspace(-1, 1, 128, dtype=np.float32)[:, None]
+    phases = kf.recipes.fit_skan(
+        kf.models.SKAN((1, 3, 1), selects="input"),
+        xs,
+        np.sin(np.pi * xs),
+        steps=(200, 100, 50),
+        learning_rate=2e-2,
+        quiet=True,
+    )
+    final = phases[-1]
+    assert final.model.selects == "input" and len(final.model.selections[0]) == 1
+    rmse = float(
+        jnp.sqrt(jnp.mean((final.model.apply(final.variables, xs) - np.sin(np.pi * xs)) ** 2))
+    )
+    assert rmse < 0.1
+
+
+@pytest.mark.parametrize("base", [kf.layers.SKANLayer.base_activation, None])
+def test_layer_output_is_the_sum_of_its_edges_in_every_form(x64, base):
+    """The matmul forms (base branch folded in as a plane) against the per-edge einsum."""
+    x = np.random.default_rng(10).uniform(-1, 1, (6, 5))
+    forms = [
+        dict(selects="output"),
+        dict(selects="input"),
+        dict(selects="output", selection=(1, 0, 1, 1)),
+        dict(selects="input", selection=(1, 0, 1, 1, 0)),
+    ]
+    for form in forms:
+        layer = kf.layers.SKANLayer(
+            4, spaces=POOL, base_activation=base, use_bias=True, param_dtype=jnp.float64, **form
+        )
+        p = _perturbed_init(layer, x)
+        assert ("scale_base" in p) == (base is not None)
+        y = jax.jit(layer.apply)({"params": p}, x)
+        edges = layer.apply({"params": p}, x, per_edge=True)
+        np.testing.assert_allclose(y, edges.sum(-2), rtol=1e-10, atol=1e-12, err_msg=str(form))

@@ -162,7 +162,7 @@ class SKANConv(EdgeParametrisation):
         """The params restricted to input ``channels`` (their patch rows; the rest dropped)."""
         kk = math.prod(_pair(self.kernel_size, "kernel_size"))
         rows = (np.asarray(channels, dtype=int)[:, None] * kk + np.arange(kk)).ravel()
-        return {"skan": keep_inputs(params["skan"], rows)}
+        return {"skan": keep_inputs(self.edge_layer(), params["skan"], rows)[1]}
 
     @nn.nowrap
     def input_channel_scores(self, edge_scores: np.ndarray) -> np.ndarray:

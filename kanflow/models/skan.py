@@ -49,13 +49,17 @@ class SKAN(EdgeParametrisation):
     Attributes:
       widths: ``(in, hidden..., out)``.
       spaces: the pool shared by every layer.
-      selections: per layer, ``None`` (mixing) or each node's space index.
+      selections: per layer, ``None`` (mixing) or each selecting node's space index.
+      selects: ``"output"`` or ``"input"``: which nodes of each layer select a
+        space (:class:`kanflow.layers.SKANLayer`); with ``"input"`` every
+        node's value is expanded in one space for all its outgoing edges.
       keyword-only: the edge parametrisation, :class:`kanflow.layers.EdgeParametrisation`.
     """
 
     widths: Sequence[int]
     spaces: Sequence[Space | str] = DEFAULT_SPACES
     selections: tuple[tuple[int, ...] | None, ...] | None = None
+    selects: str = "output"
 
     def __post_init__(self):
         object.__setattr__(self, "widths", as_widths(self.widths))
@@ -67,7 +71,9 @@ class SKAN(EdgeParametrisation):
     def layer(self, l: int, name: str | None = None) -> SKANLayer:
         """Layer ``l`` (a standalone module unless called inside ``__call__``)."""
         sel = None if self.selections is None else self.selections[l]
-        return SKANLayer(self.widths[l + 1], self.spaces, sel, **self.edge_settings(), name=name)
+        return SKANLayer(
+            self.widths[l + 1], self.spaces, sel, self.selects, **self.edge_settings(), name=name
+        )
 
     @nn.compact
     def __call__(self, x: Array) -> Array:
@@ -152,7 +158,8 @@ def mean_selection_entropy(variables: dict[str, Any]) -> Array:
 
 
 def chosen_spaces(model: SKAN) -> list[list[str]]:
-    """Per layer, the label of the space each node selected."""
+    """Per layer, the label of the space each selecting node chose (output nodes, or
+    the layer's inputs with ``selects="input"``)."""
     if model.selections is None or any(s is None for s in model.selections):
         raise ValueError("the model has not selected its spaces yet (call select)")
     pool = model.layer(0).pool
@@ -186,10 +193,10 @@ def prune(
 
     def keep(l: int, nodes) -> None:
         """Keep only ``nodes`` of hidden layer ``l`` (the output of layer ``l - 1``)."""
-        layer = model.clone(widths=tuple(widths), selections=tuple(sels)).layer(l - 1)
-        prev, new[f"layer_{l - 1}"] = keep_nodes(layer, new[f"layer_{l - 1}"], nodes)
-        new[f"layer_{l}"] = keep_inputs(new[f"layer_{l}"], nodes)
-        sels[l - 1], widths[l] = prev.selection, len(nodes)
+        current = model.clone(widths=tuple(widths), selections=tuple(sels))
+        prev, new[f"layer_{l - 1}"] = keep_nodes(current.layer(l - 1), new[f"layer_{l - 1}"], nodes)
+        nxt, new[f"layer_{l}"] = keep_inputs(current.layer(l), new[f"layer_{l}"], nodes)
+        sels[l - 1], sels[l], widths[l] = prev.selection, nxt.selection, len(nodes)
         imp[l - 1], imp[l] = imp[l - 1][:, nodes], imp[l][nodes]
 
     for l in range(1, len(widths) - 1):  # hidden layer l = output of layer l-1
