@@ -88,6 +88,9 @@ class Config:
       skan_refit_selection: select by projection (each kept space refitted to the
         mixed node by least squares on the training inputs) instead of only
         folding the selection weights.
+      skan_selects: which nodes select a space, ``"output"`` (each node for its
+        incoming edges) or ``"input"`` (each node's value for its outgoing
+        edges), :class:`kanflow.layers.SKANLayer`.
       oracle: with S-KAN and single-basis KANs in ``models``: also train S-KAN
         over the pool {each target's best single basis} alone (same budget and
         schedule), and count how often S-KAN's nodes chose that basis.
@@ -105,6 +108,7 @@ class Config:
     skan_selection_entropy: float = 0.0
     skan_final_temperature: float = 0.005
     skan_refit_selection: bool = True
+    skan_selects: str = "output"
     oracle: bool = True
     reference_hidden: int = 5
     steps: int = 2000
@@ -190,7 +194,7 @@ def _train_one(name: str, d: int, h: int, data: dict, cfg: Config, seed: int, bu
     if name == "skan" or name.startswith("skan_oracle:"):
         spaces = cfg.skan_spaces if name == "skan" else (name.split(":")[1],)
         phases = kf.recipes.fit_skan(
-            kf.models.SKAN((d, h, 1), spaces=spaces),
+            kf.models.SKAN((d, h, 1), spaces=spaces, selects=cfg.skan_selects),
             x,
             y,
             learning_rate=cfg.learning_rate,
