@@ -358,3 +358,35 @@ def test_grid_schedule_padding_keeps_the_function_and_its_gradients(x64):
         np.testing.assert_allclose(g1[layer]["scale_base"], g0[layer]["scale_base"], atol=1e-12)
     back = grids._unpad_basis(padded)
     jax.tree.map(np.testing.assert_array_equal, back, variables)
+
+
+def test_padded_grid_extension_matches_extend_and_compiles_once(x64):
+    from kanflow.recipes import grids as rg
+
+    model = kf.models.KAN((2, 3, 1), grid_size=3, param_dtype=jnp.float64)
+    x = np.random.default_rng(0).uniform(-1, 1, (300, 2))
+    variables = model.init(jax.random.key(0), x[:1])
+    variables = {
+        **variables,
+        "params": jax.tree.map(
+            lambda v: v + 0.3 * np.random.default_rng(1).normal(size=v.shape), variables["params"]
+        ),
+    }
+    largest = model.clone(grid_size=12)
+    n_max = largest.space.num_basis()
+    steps = [(model, variables)]
+    sizes = []
+    for g in (7, 12):
+        prev_model, prev = steps[-1]
+        want_model, want = kf.grid.extend(prev_model, prev, x, g)
+        before = rg._refit._cache_size()
+        got = rg._unpad_basis(rg._extend_padded(largest, rg._pad_basis(prev, n_max), x, g))
+        sizes.append(rg._refit._cache_size() - before)
+        jax.tree.map(
+            lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11), got, want
+        )
+        np.testing.assert_allclose(
+            want_model.apply(got, x), want_model.apply(want, x), rtol=1e-9, atol=1e-11
+        )
+        steps.append((want_model, want))
+    assert sizes[1] == 0  # the second extension reuses the first one's compiled refits

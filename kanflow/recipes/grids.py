@@ -7,12 +7,13 @@ default). On the first grid, ``restarts`` initialisations are each trained
 ``restart_steps`` updates and the one with the lowest *training* loss goes on
 (small KANs under L-BFGS can settle in a poor basin from some seeds).
 
-The whole schedule compiles one train step: every phase trains the model at
-the largest grid size, its knots extended to the right beyond the data and
-the extra coefficients held at zero by a mask (so the function, its gradients
-and the optimiser's path are those of the smaller grid; the extra basis
-functions vanish inside the grid and multiply zero outside it). Each phase's
-:class:`GridPhase` holds the model and variables at its own grid size.
+The whole schedule compiles one train step (and one grid refit per layer
+shape): every phase trains the model at the largest grid size, its knots
+extended to the right beyond the data and the extra coefficients held at
+zero by a mask (so the function, its gradients and the optimiser's path are
+those of the smaller grid; the extra basis functions vanish inside the grid
+and multiply zero outside it). Each phase's :class:`GridPhase` holds the
+model and variables at its own grid size.
 """
 
 from __future__ import annotations
@@ -205,7 +206,8 @@ def fit_grid_schedule(
         }
     for i, g in enumerate(grids):
         if i:
-            model, variables = kgrid.extend(model, variables, data["x"], g)
+            variables = _extend_padded(largest, _pad_basis(variables, n_max), data["x"], g)
+            model, variables = model.clone(grid_size=g), _unpad_basis(variables)
             variables, hist = train(variables, steps_per_grid)
         phase = GridPhase(g, model, variables, hist, time.perf_counter() - t0, best.seed)
         phases.append(phase)
@@ -215,6 +217,48 @@ def fit_grid_schedule(
 
 
 _MASK = "coef_mask"  # the model-state collection holding each layer's basis mask [n_max]
+
+
+def _extend_padded(largest, padded: dict, x: np.ndarray, grid_size: int) -> dict:
+    """:func:`kanflow.grid.extend` to ``grid_size`` on padded variables (:func:`_pad_basis`).
+
+    The layer inputs are captured with the largest model and every refit
+    solves at the padded size (the padding's basis functions vanish on the
+    samples, so least squares gives them zero), so every extension of the
+    schedule reuses the same compiled programs; the result is padded again.
+    """
+    plain = {k: v for k, v in padded.items() if k != _MASK}
+    layers = kgrid._grid_layers(largest, plain, x)
+    params = flax.traverse_util.flatten_dict(flax.core.unfreeze(padded["params"]))
+    grid = flax.traverse_util.flatten_dict(flax.core.unfreeze(padded["grid"]))
+    mask = flax.traverse_util.flatten_dict(flax.core.unfreeze(padded[_MASK]))
+    for path in sorted(layers):
+        knots, coef = grid[path + ("knots",)], params[path + ("coef",)]
+        n_max = coef.shape[1]
+        order = knots.shape[-1] - n_max - 1
+        xin = layers[path].astype(knots.dtype)
+        new_knots = np.asarray(_knots_from_samples(xin, grid_size, order))
+        n = new_knots.shape[1] - order - 1
+        new_knots = _continue_knots(new_knots, n_max - n)
+        new_coef = np.array(_refit(xin, knots, coef, new_knots, order))
+        new_coef[:, n:] = 0.0  # exactly zero (least squares gives ~0 on the padding)
+        params[path + ("coef",)] = new_coef.astype(coef.dtype)
+        grid[path + ("knots",)] = new_knots.astype(knots.dtype)
+        mask[path] = (np.arange(n_max) < n).astype(np.asarray(mask[path]).dtype)
+    unflat = flax.traverse_util.unflatten_dict
+    return {**padded, "params": unflat(params), "grid": unflat(grid), _MASK: unflat(mask)}
+
+
+_knots_from_samples = jax.jit(kgrid.knots_from_samples, static_argnums=(1, 2))
+_refit = jax.jit(kgrid.refit_coefficients, static_argnums=(4,))
+
+
+def _continue_knots(knots: np.ndarray, extra: int) -> np.ndarray:
+    """``[in, K] -> [in, K + extra]``: knots continued to the right with the last span."""
+    knots = np.asarray(knots)
+    span = knots[:, -1:] - knots[:, -2:-1]
+    steps = np.arange(1, extra + 1, dtype=knots.dtype)
+    return np.concatenate([knots, knots[:, -1:] + span * steps], 1)
 
 
 def _pad_basis(variables: dict, n_max: int) -> dict:
@@ -233,10 +277,7 @@ def _pad_basis(variables: dict, n_max: int) -> dict:
         # on the host: small arrays, and no eager op to compile per grid size
         coef = np.asarray(coef)
         n, extra = coef.shape[1], n_max - coef.shape[1]
-        knots = np.asarray(grid[path[:-1] + ("knots",)])
-        span = knots[:, -1:] - knots[:, -2:-1]
-        steps = np.arange(1, extra + 1, dtype=knots.dtype)
-        grid[path[:-1] + ("knots",)] = np.concatenate([knots, knots[:, -1:] + span * steps], 1)
+        grid[path[:-1] + ("knots",)] = _continue_knots(grid[path[:-1] + ("knots",)], extra)
         params[path] = np.pad(coef, ((0, 0), (0, extra), (0, 0)))
         mask[path[:-1]] = (np.arange(n_max) < n).astype(coef.dtype)
     unflat = flax.traverse_util.unflatten_dict
