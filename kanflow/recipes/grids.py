@@ -171,8 +171,8 @@ def fit_grid_schedule(
     opt = make_opt()
     step_fn = make_train_step(loss_fn, opt)
 
-    def train(variables, steps):
-        padded = _pad_basis(variables, n_max)
+    def train(padded, steps):
+        """Trains padded variables (:func:`_pad_basis`); returns them unpadded."""
         res = fit(
             loss_fn,
             padded["params"],
@@ -200,15 +200,15 @@ def fit_grid_schedule(
     )
     variables, hist = _unpad_basis(best.variables), best.history
     if steps_per_grid > restart_steps:
-        variables, more = train(variables, steps_per_grid - restart_steps)
+        variables, more = train(best.variables, steps_per_grid - restart_steps)
         hist = {
             k: hist[k] + [v + (restart_steps if k == "step" else 0) for v in more[k]] for k in more
         }
     for i, g in enumerate(grids):
         if i:
-            variables = _extend_padded(largest, _pad_basis(variables, n_max), data["x"], g)
-            model, variables = model.clone(grid_size=g), _unpad_basis(variables)
-            variables, hist = train(variables, steps_per_grid)
+            padded = _extend_padded(largest, _pad_basis(variables, n_max), data["x"], g)
+            model = model.clone(grid_size=g)
+            variables, hist = train(padded, steps_per_grid)
         phase = GridPhase(g, model, variables, hist, time.perf_counter() - t0, best.seed)
         phases.append(phase)
         if on_phase is not None:
