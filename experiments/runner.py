@@ -210,6 +210,33 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
     os.replace(tmp, path)
 
 
+def _publish(work: str, out: str, *, overwrite: bool) -> str:
+    """Renames the finished ``work`` folder to ``out`` and returns where it went.
+
+    A run that started when ``out`` did not exist may find it taken at the end:
+    two runs launched in the same second share a timestamp, or a user chose
+    the same ``--out`` twice. The rename never replaces a non-empty folder, so
+    the later run goes to ``out-2`` (``-3``, ...) and says so instead of
+    deleting the earlier run's results. With ``overwrite`` an existing ``out``
+    is replaced.
+    """
+    if overwrite and os.path.isdir(out):
+        shutil.rmtree(out)
+    target, n = out, 1
+    while True:
+        try:
+            os.rename(work, target)  # fails on a non-empty folder; atomic otherwise
+        except OSError:
+            if not (os.path.isdir(target) and os.listdir(target)):
+                raise
+            n += 1
+            target = f"{out}-{n}"
+            continue
+        if target != out:
+            print(f"[kanflow] {out} was written by another run meanwhile; kept it")
+        return target
+
+
 def run(
     name: str,
     *,
@@ -225,7 +252,9 @@ def run(
     written there until the run has finished: it runs in a temporary folder
     beside ``out`` that is renamed to ``out`` at the end (and removed if the
     run fails), so ``config.json``, ``metrics.json`` and the plots always belong
-    to one finished run.
+    to one finished run. If another run wrote ``out`` meanwhile (two runs
+    started in the same second), this one goes to ``out-2`` instead, and
+    the path it prints says so.
 
     Raises:
       ValueError: an unknown experiment or config field, a bad value, or an
@@ -264,9 +293,7 @@ def run(
         write_json(os.path.join(work, "metrics.json"), report.metrics)
         with open(os.path.join(work, "table.md"), "w") as f:
             f.write(report.table)
-        if os.path.isdir(out):
-            shutil.rmtree(out)
-        os.replace(work, out)
+        out = _publish(work, out, overwrite=overwrite)
     finally:
         shutil.rmtree(work, ignore_errors=True)  # a failed run leaves nothing behind
     print(report.table)

@@ -1,6 +1,9 @@
 """The CLI and the experiment runner, on tiny settings."""
 
+import dataclasses
 import json
+import pathlib
+import types
 
 import jax
 import jax.numpy as jnp
@@ -55,6 +58,52 @@ def test_overrides_parse_and_errors():
         runner.apply_overrides(Config(), ["seed=abc"])
     with pytest.raises(ValueError, match="not key=value"):
         runner.apply_overrides(Config(), ["seed"])
+
+
+def _fake_experiment(during_run):
+    """An experiment module whose run calls ``during_run(out_parent)`` before returning."""
+
+    @dataclasses.dataclass(frozen=True)
+    class FakeConfig:
+        seed: int = 0
+
+    def run(config, workdir, quiet=False):
+        (pathlib.Path(workdir) / "ours.txt").write_text("ours")
+        during_run()
+        return runner.Report(metrics={"seed": config.seed}, table="| ours |")
+
+    return types.SimpleNamespace(Config=FakeConfig, quick_config=FakeConfig, run=run)
+
+
+def test_run_never_deletes_a_folder_another_run_wrote_meanwhile(tmp_path, monkeypatch, capsys):
+    # Two runs launched in the same second share a timestamped folder: the one that finishes
+    # second must keep the first one's results and go beside them.
+    import kanflow_experiments
+
+    out = tmp_path / "stamp"
+
+    def other_runs_finish():  # two of them: the folder and its first alternative are taken
+        for folder in (out, tmp_path / "stamp-2"):
+            folder.mkdir(exist_ok=True)
+            (folder / "theirs.txt").write_text("theirs")
+
+    monkeypatch.setattr(
+        kanflow_experiments, "load", lambda name: _fake_experiment(other_runs_finish)
+    )
+    runner.run("fake", out=out, quiet=True, overrides=["seed=3"])
+    for folder in ("stamp", "stamp-2"):
+        assert sorted(p.name for p in (tmp_path / folder).iterdir()) == ["theirs.txt"]
+    assert json.loads((tmp_path / "stamp-3" / "metrics.json").read_text())["seed"] == 3
+    assert "written by another run meanwhile" in capsys.readouterr().out
+    # with overwrite the folder is replaced, and nothing else is left behind
+    runner.run("fake", out=out, quiet=True, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
+        "metrics.json",
+        "ours.txt",
+        "table.md",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stamp", "stamp-2", "stamp-3"]
 
 
 def test_unknown_experiment_exits_with_message(capsys):
