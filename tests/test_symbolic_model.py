@@ -132,6 +132,16 @@ def test_tidy_merges_and_rounds():
         + 1e-7
     )
     assert sm.tidy(expr, 4) == sympy.exp(y**2 + sympy.sin(sympy.Float(3.1416) * x))
+    # a node's scale inside a root merges with the outer edge's: sqrt(1 + a^2 + b^2)
+    root = 3.7164 * sympy.sqrt(0.072403 * x**2 + 0.072403 * y**2 + 0.072403)
+    assert sm.tidy(root, 4) == sympy.sqrt(x**2 + y**2 + 1)
+    # pulling constants out of fractional powers keeps the function (numpy, random points)
+    messy = 2.5 * (0.3 * x - 1.7 * y + 4.1) ** 1.5 + 0.2 / sympy.sqrt(-0.6 * x + 2.2) + x * y
+    pulled = sm._pull_constants(messy)
+    assert pulled != messy
+    z = np.random.default_rng(3).uniform(-1, 1, (2, 50))
+    f, g = (sympy.lambdify((x, y), e, "numpy") for e in (messy, pulled))
+    np.testing.assert_allclose(g(*z), f(*z), rtol=1e-12)
 
 
 def test_discover_rejects_bad_input():

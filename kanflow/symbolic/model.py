@@ -363,21 +363,42 @@ def auto_symbolic(
     return model, variables, report
 
 
+def _pull_constants(expr):
+    """``(k u)^p -> k^p u^p`` for non-integer ``p``, with ``k > 0`` the sum's largest
+    coefficient in magnitude: ``3.7164 sqrt(0.0724 a + 0.0724)`` becomes
+    ``1.0000 sqrt(a + 1.0000)`` (the edges of a node each carry their own scale,
+    so rounding them one by one would keep the product of two roundings)."""
+    import sympy  # noqa: PLC0415
+
+    def fractional_power_of_sum(e):
+        return e.is_Pow and e.base.is_Add and not e.exp.is_Integer and e.exp.is_number
+
+    def pulled(e):
+        k = max((abs(t.as_coeff_Mul()[0]) for t in e.base.args), default=1)
+        if not (k.is_number and k > 0) or k == 1:
+            return e
+        return k**e.exp * sympy.expand(e.base / k) ** e.exp
+
+    return expr.replace(fractional_power_of_sum, pulled)
+
+
 def tidy(expr, digits: int = 4):
     """A readable, rounded form of a formula.
 
     Products of numbers are multiplied out first (``expand``, which also splits
-    ``exp(k + u)`` into ``exp(k) exp(u)`` so constant factors merge), then every
-    number is rounded to ``digits`` decimal places (pykan's ``ex_round``; terms
-    that round to 0 vanish), exponentials are recombined (``powsimp``) and
-    whole numbers become integers (``1.0*x`` reads ``x``).
+    ``exp(k + u)`` into ``exp(k) exp(u)``, and :func:`_pull_constants` takes
+    ``k`` out of ``(k u)^p``, so constant factors merge), then every number is
+    rounded to ``digits`` decimal places (pykan's ``ex_round``; terms that round
+    to 0 vanish), exponentials are recombined (``powsimp``) and whole numbers
+    become integers (``1.0*x`` reads ``x``).
     """
     import sympy  # noqa: PLC0415
 
     def rounded(e):
         return e.xreplace({f: sympy.Float(round(float(f), digits)) for f in e.atoms(sympy.Float)})
 
-    expr = rounded(sympy.expand(expr, deep=True, power_base=False, log=False))
+    expr = sympy.expand(expr, deep=True, power_base=False, log=False)
+    expr = rounded(sympy.expand(_pull_constants(expr), deep=True, power_base=False, log=False))
     expr = rounded(sympy.powsimp(expr, combine="exp"))  # exp(log a - log b) = a/b: round again
     whole = {f: sympy.Integer(int(f)) for f in expr.atoms(sympy.Float) if float(f) == int(f)}
     return expr.xreplace(whole)
