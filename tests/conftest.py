@@ -3,7 +3,12 @@
 import os
 
 # Must happen before jax is imported anywhere: the sharding tests need several devices.
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+# Most of the suite's time is XLA compiling small programs; LLVM's optimisation level 0
+# cuts the CPU time of tests/test_layers.py and tests/test_train.py by 24-30 % (measured
+# here) and leaves the arithmetic as it is (no fast-math either way).
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_force_host_platform_device_count=4 --xla_backend_optimization_level=0"
+)
 os.environ.setdefault("MPLBACKEND", "Agg")
 # pytest-xdist runs two processes on two cores: a multi-threaded BLAS in each (scipy's
 # OpenBLAS, which also serves jax's CPU eigh and svd) makes them spin against each other
