@@ -198,6 +198,7 @@ def _run_target(cfg: Config, problem: Problem, quiet: bool) -> dict:
             else kf.symbolic.formula_rmse(found.exact_formula, fresh_x, fresh_y)
         ),
         "network_test_rmse": found.network_test_rmse,
+        "outside_domain": [list(e) for e in found.outside_domain],
         "edges": [dataclasses.asdict(e) for e in found.edges],
         "unfitted_edges": [dataclasses.asdict(e) for e in found.unfitted],
         "seconds": seconds,

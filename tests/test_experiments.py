@@ -369,6 +369,7 @@ def test_symbolic_regression_quick_recovers_pykans_formula(tmp_path):
     assert r["exact_formula_fresh_rmse"] < 1e-7  # y spans [0.37, 7.4]
     assert 1e-6 < r["fresh_rmse"] < 1e-4  # 3.1416 for pi: the rounded formula's own error
     assert [e["name"] for e in r["edges"]] == ["sin", "x^2", "exp"]
+    assert r["outside_domain"] == []  # exp, sin and x^2 are defined everywhere
     table = (out / "table.md").read_text()
     assert (
         "| exp_sin_sq | `exp(sin(pi*x_1) + x_2**2)` | `exp(x_2**2 + sin(3.1416*x_1))` | yes |"

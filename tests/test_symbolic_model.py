@@ -173,3 +173,37 @@ def test_plot_draws_formulas_and_pruned_edges(x64, tmp_path):
     np.testing.assert_allclose(v, c * np.sin(a * np.asarray(t) + b) + d, rtol=1e-9)
     assert (tmp_path / "net.png").stat().st_size > 1000
     kf.plot.close(fig)
+
+
+def test_outside_domain_finds_formulas_used_outside_their_domain(x64):
+    # u = x_1 + sqrt(a x_2 + b), y = log(a' u + b') on [-1, 1]^2: sqrt is defined everywhere
+    # for (1, 2) and not for (1, 0.5), where the network's safe sqrt (odd continuation) and
+    # the printed formula disagree
+    model, v = kan((2, 1, 1))
+    sym, sv = sm.fix_symbolic(model, v, None, 0, 0, 0, "x", fit=False)[:2]
+    sym, sv = sm.fix_symbolic(sym, sv, None, 0, 1, 0, "sqrt", fit=False)[:2]
+    sym, sv = sm.fix_symbolic(sym, sv, None, 1, 0, 0, "log", fit=False)[:2]
+    x = np.random.default_rng(4).uniform(-1, 1, (200, 2))
+
+    def with_affine(sqrt, log):
+        new = {l: np.array(sv["params"][f"symbolic_{l}"]) for l in (0, 1)}
+        new[0][1, 0], new[1][0, 0] = sqrt, log
+        return {**sv, "params": {**sv["params"], **{f"symbolic_{l}": new[l] for l in (0, 1)}}}
+
+    fine = with_affine((1.0, 2.0, 1.0, 0.0), (1.0, 50.0, 1.0, 0.0))
+    bad = with_affine((1.0, 0.5, 1.0, 0.0), (1.0, 50.0, 1.0, 0.0))
+    both = with_affine((1.0, 0.5, 1.0, 0.0), (-1.0, -50.0, 1.0, 0.0))
+    assert sm.outside_domain(sym, fine, x) == []
+    assert sm.outside_domain(sym, bad, x) == [(0, 1, 0, "sqrt")]
+    assert sm.outside_domain(sym, both, x) == [(0, 1, 0, "sqrt"), (1, 0, 0, "log")]
+    # where it reports nothing the formula is the network; where it reports, the network stays
+    # finite (safe forms) and the formula does not
+    x1, x2 = sympy.symbols("x_1 x_2")
+    for variables, finite in ((fine, True), (bad, False)):
+        expr = sm.formula(sym, variables, digits=None)[0]
+        with np.errstate(all="ignore"):
+            values = sympy.lambdify((x1, x2), expr, "numpy")(x[:, 0], x[:, 1])
+        net = np.asarray(jax.jit(sym.apply)(variables, x))[:, 0]
+        assert np.all(np.isfinite(net)) and np.all(np.isfinite(values)) == finite
+        if finite:
+            np.testing.assert_allclose(values, net, rtol=1e-10)

@@ -34,7 +34,14 @@ import numpy as np
 from kanflow import grid as kgrid
 from kanflow.models.kan import KAN, live_hidden_nodes, mask_nodes, prune, with_edge_mask
 from kanflow.symbolic import library
-from kanflow.symbolic.model import EdgeFit, SymbolicKAN, auto_symbolic, formula, tidy
+from kanflow.symbolic.model import (
+    EdgeFit,
+    SymbolicKAN,
+    auto_symbolic,
+    formula,
+    outside_domain,
+    tidy,
+)
 from kanflow.symbolic.sparsity import with_sparsity
 from kanflow.train.loop import fit
 from kanflow.train.losses import supervised_loss
@@ -61,6 +68,11 @@ class Discovery:
         numeric; then ``formula`` is ``None``).
       model, variables: the final :class:`~kanflow.symbolic.SymbolicKAN`.
       seconds: wall time per stage.
+      outside_domain: ``(layer, i, j, name)`` of the edges whose formula is not
+        defined at some training inputs after the final fit (the network uses the
+        function's safe continuation there, see
+        :func:`~kanflow.symbolic.outside_domain`); when any are listed, the formula
+        differs from the network and its RMSE is ``inf``.
     """
 
     formula: Any
@@ -74,6 +86,7 @@ class Discovery:
     model: SymbolicKAN
     variables: dict
     seconds: dict[str, float]
+    outside_domain: list[tuple[int, int, int, str]] = dataclasses.field(default_factory=list)
 
 
 def formula_rmse(expr, x: np.ndarray, y: np.ndarray) -> float:
@@ -311,6 +324,7 @@ def _discover(train, test, scale, s: _Settings) -> Discovery:
     )
     lap("auto_symbolic")
     model, variables = trainer(model, variables, train, s.steps)
+    outside = outside_domain(model, variables, train["x"])
     lap("final_fit")
     unfitted = [e for e in report if not e.name]
     if unfitted:
@@ -334,4 +348,5 @@ def _discover(train, test, scale, s: _Settings) -> Discovery:
         model=model,
         variables=variables,
         seconds=seconds,
+        outside_domain=outside,
     )

@@ -489,6 +489,33 @@ def edge_values_on(
     return [(h, _with_formulas(model, variables, l, h, phi)) for l, (h, phi) in enumerate(data)]
 
 
+def outside_domain(model: SymbolicKAN, variables: dict, x) -> list[tuple[int, int, int, str]]:
+    """The live symbolic edges whose formula is not defined at some of their inputs on ``x``.
+
+    The network evaluates every formula in its library's safe form (finite
+    everywhere, e.g. ``sqrt`` continued oddly below 0), so training may move
+    ``a x + b`` outside ``f``'s domain; there the network and the printed formula
+    disagree, and the formula is not finite. Returns ``(layer, i, j, name)`` for
+    each such edge, checked on the edges' inputs for model inputs ``x [N, in]``.
+    """
+    if not isinstance(model, SymbolicKAN):
+        raise TypeError("outside_domain needs a SymbolicKAN (see auto_symbolic)")
+    found = []
+    for l, (h, _) in enumerate(_edge_data(model, variables, x)):
+        sym = model.symbolic_mask(l) & _live(variables, l, model.symbolic_mask(l).shape)
+        if not sym.any():
+            continue
+        affine = np.asarray(variables["params"][f"symbolic_{l}"], np.float64)
+        for i, j in zip(*np.nonzero(sym), strict=True):
+            name = model.functions[l][i][j]
+            u = affine[i, j, 0] * np.asarray(h[:, i], np.float64) + affine[i, j, 1]
+            with np.errstate(all="ignore"):
+                value = np.asarray(library.get(name).fn(jnp.asarray(u)), np.float64)
+            if not np.all(np.isfinite(value)):
+                found.append((l, int(i), int(j), name))
+    return found
+
+
 def network_scores(model: KAN | SymbolicKAN, variables: dict, x) -> list[np.ndarray]:
     """pykan's attribution score of every edge (:func:`kanflow.models.kan.attribution_scores`),
     formulas included: per layer ``[in, out]``."""
