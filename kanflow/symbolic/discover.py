@@ -324,8 +324,8 @@ def _discover(train, test, scale, s: _Settings) -> Discovery:
     )
     lap("auto_symbolic")
     model, variables = trainer(model, variables, train, s.steps)
-    outside = outside_domain(model, variables, train["x"])
     lap("final_fit")
+    outside = outside_domain(model, variables, train["x"])
     unfitted = [e for e in report if not e.name]
     if unfitted:
         expr = exact = None

@@ -502,15 +502,15 @@ def outside_domain(model: SymbolicKAN, variables: dict, x) -> list[tuple[int, in
         raise TypeError("outside_domain needs a SymbolicKAN (see auto_symbolic)")
     found = []
     for l, (h, _) in enumerate(_edge_data(model, variables, x)):
-        sym = model.symbolic_mask(l) & _live(variables, l, model.symbolic_mask(l).shape)
+        sym = model.symbolic_mask(l)
+        sym &= _live(variables, l, sym.shape)
         if not sym.any():
             continue
         affine = np.asarray(variables["params"][f"symbolic_{l}"], np.float64)
+        u = affine[..., 0] * np.asarray(h, np.float64)[:, :, None] + affine[..., 1]  # [N, in, out]
         for i, j in zip(*np.nonzero(sym), strict=True):
             name = model.functions[l][i][j]
-            u = affine[i, j, 0] * np.asarray(h[:, i], np.float64) + affine[i, j, 1]
-            with np.errstate(all="ignore"):
-                value = np.asarray(library.get(name).fn(jnp.asarray(u)), np.float64)
+            value = np.asarray(library.get(name).fn(jnp.asarray(u[:, i, j])), np.float64)
             if not np.all(np.isfinite(value)):
                 found.append((l, int(i), int(j), name))
     return found
