@@ -207,3 +207,30 @@ def test_outside_domain_finds_formulas_used_outside_their_domain(x64):
         assert np.all(np.isfinite(net)) and np.all(np.isfinite(values)) == finite
         if finite:
             np.testing.assert_allclose(values, net, rtol=1e-10)
+
+
+def test_holding_shifts_stops_the_gradient_of_held_shifts_only(x64):
+    # the same loss, its gradient zero on (a, b) of the held edges and unchanged elsewhere
+    model, v = kan((2, 2, 1))
+    sym, sv = sm.fix_symbolic(model, v, None, 0, 0, 1, "sqrt", fit=False)[:2]
+    sym, sv = sm.fix_symbolic(sym, sv, None, 1, 1, 0, "sin", fit=False)[:2]
+    x = np.random.default_rng(2).uniform(0.5, 1, (40, 2))
+    batch = {"x": x, "y": np.sin(x[:, :1]) + x[:, 1:]}
+    loss_fn = kf.train.supervised_loss(sym)
+    held = kf.symbolic.holding_shifts(loss_fn, [(0, 0, 1), (1, 1, 0)])
+    params, state = sv["params"], {k: w for k, w in sv.items() if k != "params"}
+    grad = lambda f: jax.grad(lambda p: f(p, state, batch, None)[0])(params)
+    plain, got = grad(loss_fn), grad(held)
+    assert np.all(np.asarray(plain["symbolic_0"])[0, 1, :2] != 0)
+    assert np.all(np.asarray(plain["symbolic_1"])[1, 0, :2] != 0)
+    assert held(params, state, batch, None)[0] == loss_fn(params, state, batch, None)[0]
+    expect = {l: np.array(plain[f"symbolic_{l}"]) for l in (0, 1)}
+    expect[0][0, 1, :2] = 0.0
+    expect[1][1, 0, :2] = 0.0
+    for l in (0, 1):
+        assert np.abs(expect[l]).sum() > 0
+        np.testing.assert_array_equal(got[f"symbolic_{l}"], expect[l])
+    others = [k for k in params if not k.startswith("symbolic")]
+    for k in others:
+        jax.tree.map(np.testing.assert_array_equal, got[k], plain[k])
+    assert held.check_batch is loss_fn.check_batch

@@ -17,7 +17,7 @@ Example:
 """
 
 from kanflow.symbolic import library, sparsity
-from kanflow.symbolic.discover import Discovery, discover, formula_rmse
+from kanflow.symbolic.discover import Discovery, discover, formula_rmse, holding_shifts
 from kanflow.symbolic.fit import AffineFit, fit_affine, selection_loss
 from kanflow.symbolic.model import (
     EdgeFit,
@@ -49,6 +49,7 @@ __all__ = [
     "fix_symbolic",
     "formula",
     "formula_rmse",
+    "holding_shifts",
     "library",
     "network_scores",
     "outside_domain",

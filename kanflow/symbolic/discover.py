@@ -48,7 +48,7 @@ from kanflow.train.losses import supervised_loss
 from kanflow.train.optim import make_optimizer
 from kanflow.train.step import make_train_step
 
-__all__ = ["Discovery", "discover", "formula_rmse"]
+__all__ = ["Discovery", "discover", "formula_rmse", "holding_shifts"]
 
 
 @dataclasses.dataclass
@@ -89,6 +89,38 @@ class Discovery:
     outside_domain: list[tuple[int, int, int, str]] = dataclasses.field(default_factory=list)
 
 
+def holding_shifts(loss_fn, edges: Sequence[tuple[int, int, int]]):
+    """``loss_fn`` of a :class:`~kanflow.symbolic.SymbolicKAN` with the inner affine
+    ``(a, b)`` of the symbolic edges ``(layer, i, j)`` held where they are (no
+    gradient flows to them; ``c`` and ``d`` still train).
+
+    A fit that would move ``a x + b`` of ``sqrt``, ``log``, ``1/x``, ... out of the
+    function's domain on the data keeps the shift the parameter search chose, which
+    :func:`~kanflow.symbolic.fix_symbolic` keeps inside the domain.
+    """
+    by_layer: dict[int, list[tuple[int, int]]] = {}
+    for l, i, j in edges:
+        by_layer.setdefault(int(l), []).append((int(i), int(j)))
+
+    def held_params(params):
+        params = dict(params)
+        for l, ij in by_layer.items():
+            affine = params[f"symbolic_{l}"]
+            rows, cols = np.array(ij).T
+            hold = np.zeros(affine.shape, bool)
+            hold[rows, cols, :2] = True
+            params[f"symbolic_{l}"] = jnp.where(hold, jax.lax.stop_gradient(affine), affine)
+        return params
+
+    def held_loss(params, model_state, batch, rng):
+        return loss_fn(held_params(params), model_state, batch, rng)
+
+    check = getattr(loss_fn, "check_batch", None)
+    if check is not None:
+        held_loss.check_batch = check
+    return held_loss
+
+
 def formula_rmse(expr, x: np.ndarray, y: np.ndarray) -> float:
     """RMSE of a sympy expression in ``x_1 .. x_n`` on ``x [N, n]`` against ``y [N]``
     (NumPy ``lambdify``; ``inf`` if it is not finite somewhere)."""
@@ -123,20 +155,22 @@ class _Trainer:
         self.lamb_entropy = lamb_entropy
         self.steps: dict = {}
 
-    def _step(self, model, lamb):
-        if (model, lamb) not in self.steps:
+    def _step(self, model, lamb, held):
+        if (model, lamb, held) not in self.steps:
             loss_fn = supervised_loss(model)
             if lamb:
                 loss_fn = with_sparsity(loss_fn, lamb, lamb_entropy=self.lamb_entropy)
+            if held:
+                loss_fn = holding_shifts(loss_fn, held)
             opt = make_optimizer("lbfgs")
-            self.steps[model, lamb] = loss_fn, opt, make_train_step(loss_fn, opt)
-        return self.steps[model, lamb]
+            self.steps[model, lamb, held] = loss_fn, opt, make_train_step(loss_fn, opt)
+        return self.steps[model, lamb, held]
 
-    def __call__(self, model, variables, data, steps, lamb=0.0, grid_updates=0):
+    def __call__(self, model, variables, data, steps, lamb=0.0, grid_updates=0, held=()):
         """``steps`` L-BFGS steps; with ``grid_updates``, the grids move to the data that
         many times in the first quarter of the steps (pykan updates them in its first
-        50 of 200)."""
-        loss_fn, opt, step_fn = self._step(model, lamb)
+        50 of 200); ``held``: symbolic edges whose ``(a, b)`` stay (:func:`holding_shifts`)."""
+        loss_fn, opt, step_fn = self._step(model, lamb, tuple(sorted(held)))
         early = steps // 4 if grid_updates else 0
         chunks = [early // grid_updates] * grid_updates if grid_updates else []
         chunks.append(steps - sum(chunks))
@@ -323,9 +357,15 @@ def _discover(train, test, scale, s: _Settings) -> Discovery:
         r2_threshold=s.r2_threshold,
     )
     lap("auto_symbolic")
-    model, variables = trainer(model, variables, train, s.steps)
+    snapped, held = variables, set()
+    while True:  # a fit that moves a x + b out of f's domain is redone with those shifts held
+        fitted = trainer(model, snapped, train, s.steps, held=held)[1]
+        outside = outside_domain(model, fitted, train["x"])
+        if not outside or held.issuperset(e[:3] for e in outside):
+            break
+        held |= {e[:3] for e in outside}
+    variables = fitted
     lap("final_fit")
-    outside = outside_domain(model, variables, train["x"])
     unfitted = [e for e in report if not e.name]
     if unfitted:
         expr = exact = None
