@@ -12,8 +12,10 @@ example), in float64:
 3. **refine** the grids (extension to a finer grid) and **fit**;
 4. **auto_symbolic**: every edge snapped to its best library function
    (:func:`kanflow.symbolic.auto_symbolic`);
-5. **final fit** of the formulas' affine parameters, then the network is read
-   as a sympy expression.
+5. **final fit** of the formulas' affine parameters (redone with the inner
+   ``(a, b)`` held, :func:`holding_shifts`, for the edges whose ``a x + b`` it
+   moved out of their function's domain, where the network's safe form and
+   the formula differ), then the network is read as a sympy expression.
 
 The formula is judged on its own, not through the network: its train and test
 RMSE come from the sympy expression, lambdified with NumPy, on the training
