@@ -135,8 +135,22 @@ def test_tidy_merges_and_rounds():
     # a node's scale inside a root merges with the outer edge's: sqrt(1 + a^2 + b^2)
     root = 3.7164 * sympy.sqrt(0.072403 * x**2 + 0.072403 * y**2 + 0.072403)
     assert sm.tidy(root, 4) == sympy.sqrt(x**2 + y**2 + 1)
+    # and a node's scale in a denominator: 1 / (2 + cos a + b^2)
+    inverse = 0.9572 / (0.9572 * y**2 + 0.9572 * sympy.cos(x) + 1.9144)
+    assert sm.tidy(inverse, 4) == 1 / (y**2 + sympy.cos(x) + 2)
+    # trig shifts that print as multiples of pi/2 are exact; others stay
+    u = x**2 + sympy.exp(y)
+    assert sm.tidy(sympy.cos(u - 1.57079), 4) == sympy.sin(u)
+    assert sm.tidy(2 * sympy.sin(u + 3.14159), 4) == -2 * sympy.sin(u)
+    assert sm.tidy(sympy.sin(u - 4.71239), 4) == sympy.cos(u)
+    assert sm.tidy(sympy.cos(u - 1.5701), 4) == sympy.cos(u - sympy.Float(1.5701))
     # pulling constants out of fractional powers keeps the function (numpy, random points)
-    messy = 2.5 * (0.3 * x - 1.7 * y + 4.1) ** 1.5 + 0.2 / sympy.sqrt(-0.6 * x + 2.2) + x * y
+    messy = (
+        2.5 * (0.3 * x - 1.7 * y + 4.1) ** 1.5
+        + 0.2 / sympy.sqrt(-0.6 * x + 2.2)
+        + 0.7 / (0.4 * x**2 - 0.9 * y - 1.6) ** 2
+        + x * y
+    )
     pulled = sm._pull_constants(messy)
     assert pulled != messy
     z = np.random.default_rng(3).uniform(-1, 1, (2, 50))

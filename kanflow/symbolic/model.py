@@ -364,22 +364,54 @@ def auto_symbolic(
 
 
 def _pull_constants(expr):
-    """``(k u)^p -> k^p u^p`` for non-integer ``p``, with ``k > 0`` the sum's largest
-    coefficient in magnitude: ``3.7164 sqrt(0.0724 a + 0.0724)`` becomes
-    ``1.0000 sqrt(a + 1.0000)`` (the edges of a node each carry their own scale,
-    so rounding them one by one would keep the product of two roundings)."""
+    """``(k u)^p -> k^p u^p`` for non-integer or negative ``p``, with ``k > 0`` the
+    magnitude most of the sum's coefficients share (else the largest):
+    ``3.7164 sqrt(0.0724 a + 0.0724)``
+    becomes ``1.0000 sqrt(a + 1.0000)`` and ``0.9572 / (0.9572 a + 1.9144)``
+    becomes ``1.0000 / (a + 2.0000)`` (the edges of a node each carry their own
+    scale, so rounding them one by one would keep the product of two roundings;
+    positive integer powers are multiplied out by ``expand`` instead)."""
     import sympy  # noqa: PLC0415
 
     def fractional_power_of_sum(e):
-        return e.is_Pow and e.base.is_Add and not e.exp.is_Integer and e.exp.is_number
+        return (
+            e.is_Pow
+            and e.base.is_Add
+            and e.exp.is_number
+            and (not e.exp.is_Integer or e.exp.is_negative)
+        )
 
     def pulled(e):
-        k = max((abs(t.as_coeff_Mul()[0]) for t in e.base.args), default=1)
+        coefs = [abs(t.as_coeff_Mul()[0]) for t in e.base.args]
+        # the coefficient most terms share (to 6 digits; ties: the largest)
+        share = lambda c: sum(abs(float(o) - float(c)) <= 1e-6 * abs(float(c)) for o in coefs)
+        k = max(coefs, key=lambda c: (share(c), c), default=1)
         if not (k.is_number and k > 0) or k == 1:
             return e
         return k**e.exp * sympy.expand(e.base / k) ** e.exp
 
     return expr.replace(fractional_power_of_sum, pulled)
+
+
+def _quarter_turns(expr, digits: int):
+    """``sin`` / ``cos`` of ``u + b`` with ``b`` equal to a multiple of ``pi / 2`` at
+    ``digits`` decimal places take that multiple exactly, so sympy rewrites them:
+    ``cos(u - 1.5708)`` becomes ``sin(u)``, ``sin(u + 3.1416)`` becomes ``-sin(u)``
+    (``sin`` and ``cos`` fit an edge equally well, and the search may pick either)."""
+    import sympy  # noqa: PLC0415
+
+    def shifted_trig(e):
+        return isinstance(e, sympy.sin | sympy.cos) and e.args[0].is_Add
+
+    def snapped(e):
+        u = e.args[0]
+        b, rest = u.as_coeff_Add()
+        k = round(float(b) / (np.pi / 2)) if b.is_number else 0
+        if k == 0 or round(float(b), digits) != round(k * np.pi / 2, digits):
+            return e
+        return e.func(rest + k * sympy.pi / 2)
+
+    return expr.replace(shifted_trig, snapped)
 
 
 def tidy(expr, digits: int = 4):
@@ -389,8 +421,10 @@ def tidy(expr, digits: int = 4):
     ``exp(k + u)`` into ``exp(k) exp(u)``, and :func:`_pull_constants` takes
     ``k`` out of ``(k u)^p``, so constant factors merge), then every number is
     rounded to ``digits`` decimal places (pykan's ``ex_round``; terms that round
-    to 0 vanish), exponentials are recombined (``powsimp``) and whole numbers
-    become integers (``1.0*x`` reads ``x``).
+    to 0 vanish), exponentials are recombined (``powsimp``), shifts of ``sin`` /
+    ``cos`` that print as a multiple of ``pi / 2`` become exact
+    (``cos(u - 1.5708) = sin(u)``) and whole numbers become integers (``1.0*x``
+    reads ``x``).
     """
     import sympy  # noqa: PLC0415
 
@@ -400,6 +434,7 @@ def tidy(expr, digits: int = 4):
     expr = sympy.expand(expr, deep=True, power_base=False, log=False)
     expr = rounded(sympy.expand(_pull_constants(expr), deep=True, power_base=False, log=False))
     expr = rounded(sympy.powsimp(expr, combine="exp"))  # exp(log a - log b) = a/b: round again
+    expr = _quarter_turns(expr, digits)
     whole = {f: sympy.Integer(int(f)) for f in expr.atoms(sympy.Float) if float(f) == int(f)}
     return expr.xreplace(whole)
 
