@@ -248,3 +248,20 @@ def test_holding_shifts_stops_the_gradient_of_held_shifts_only(x64):
     for k in others:
         jax.tree.map(np.testing.assert_array_equal, got[k], plain[k])
     assert held.check_batch is loss_fn.check_batch
+
+
+def test_discover_tries_one_node_when_the_formula_is_inaccurate():
+    # a few steps only: the formulas are poor, so tol=0 always tries [2, 1, 1] beside the pruned
+    # network, and the one returned has the lower training RMSE; tol=None never tries it
+    x = np.random.default_rng(0).uniform(-1, 1, (120, 2))
+    y = np.sqrt(3 + np.sin(np.pi * x[:, 0]) + x[:, 1])
+    kw = dict(sparse_steps=12, steps=6, refine_grids=(), prune_rounds=1, lib=("x", "x^2", "sin"))
+    both = discover(x, y, single_node_tol=0.0, **kw)
+    assert [c[0] for c in both.candidates][1:] == [(2, 1, 1)]
+    assert both.candidates[0][0] != (2, 1, 1)
+    best = min(both.candidates, key=lambda c: c[2])
+    assert both.widths == best[0] and both.train_rmse == best[2]
+    assert "single_node_final_fit" in both.seconds
+    one = discover(x, y, single_node_tol=None, **kw)
+    assert len(one.candidates) == 1 and "single_node_fit" not in one.seconds
+    assert one.candidates[0][1] == both.candidates[0][1]
