@@ -180,6 +180,9 @@ def test_selection_loss_is_pykans():
     assert got[0, 2] == np.inf
     with pytest.raises(ValueError, match="weight_simple"):
         selection_loss(r2, c, 1.5)
+    # fits closer than 1 - R² = 1e-6 tie: equal complexity, equal loss (library order decides)
+    close = selection_loss(np.array([1 - 1e-7, 1 - 1e-12, 1 - 1e-5]), np.array([2.0, 2.0, 2.0]))
+    assert close[0] == close[1] < close[2]
 
 
 def test_bad_input():

@@ -138,6 +138,9 @@ def test_tidy_merges_and_rounds():
     # and a node's scale in a denominator: 1 / (2 + cos a + b^2)
     inverse = 0.9572 / (0.9572 * y**2 + 0.9572 * sympy.cos(x) + 1.9144)
     assert sm.tidy(inverse, 4) == 1 / (y**2 + sympy.cos(x) + 2)
+    # and out of a log: log(1 + a^2 + b^2)
+    log = sympy.log(1.69970 * x**2 + 1.69970 * y**2 + 1.69970) - 0.530452  # log 1.6997 = 0.5304518
+    assert sm.tidy(log, 4) == sympy.log(x**2 + y**2 + 1)
     # trig shifts that print as multiples of pi/2 are exact; others stay
     u = x**2 + sympy.exp(y)
     assert sm.tidy(sympy.cos(u - 1.57079), 4) == sympy.sin(u)
@@ -149,6 +152,7 @@ def test_tidy_merges_and_rounds():
         2.5 * (0.3 * x - 1.7 * y + 4.1) ** 1.5
         + 0.2 / sympy.sqrt(-0.6 * x + 2.2)
         + 0.7 / (0.4 * x**2 - 0.9 * y - 1.6) ** 2
+        + 0.3 * sympy.log(2.1 * x**2 + 0.5 * y + 3.3)
         + x * y
     )
     pulled = sm._pull_constants(messy)

@@ -18,8 +18,9 @@ example), in float64:
    the formula differ), then the network is read as a sympy expression;
 6. if that formula is not accurate (training RMSE above ``single_node_tol``
    of ``std(y)``), steps 3-5 run again from a network with one hidden node,
-   ``f(g_1(x_1) + ... + g_n(x_n))``, trained without the penalty, and the
-   formula with the lower training RMSE is returned.
+   ``f(g_1(x_1) + ... + g_n(x_n))``, started as the best additive model
+   (``f`` the identity, the ``g_i`` one least-squares fit) and trained without
+   the penalty, and the formula with the lower training RMSE is returned.
 
 The formula is judged on its own, not through the network: its train and test
 RMSE come from the sympy expression, lambdified with NumPy, on the training
@@ -38,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kanflow import grid as kgrid
+from kanflow.basis.bspline import bspline
 from kanflow.models.kan import KAN, live_hidden_nodes, mask_nodes, prune, with_edge_mask
 from kanflow.symbolic import library
 from kanflow.symbolic.model import (
@@ -258,7 +260,7 @@ def discover(
       single_node_tol: when the formula's training RMSE is above this share
         of ``std(y)`` (or some edge found no formula), a two-layer search
         also tries one hidden node, ``f(g_1(x_1) + ... + g_n(x_n))``, fitted
-        from a fresh start without the penalty (whose entropy term favours
+        from the best additive model without the penalty (whose entropy term favours
         nodes with one input each, so it misses sums inside one function such as
         ``sqrt(1 + a^2 + b^2)``), and returns the formula with the lower
         training RMSE (the held-out split plays no part). ``None``: never.
@@ -367,7 +369,7 @@ def _discover(train, test, scale, s: _Settings) -> Discovery:
         and not found.train_rmse <= s.single_node_tol * y_std  # NaN (unfitted) retries too
     ):
         # f(g_1(x_1) + ... + g_n(x_n)) from one node, fitted without the penalty
-        model, variables = _start(single, s.grid_size, s.seed, train["x"])
+        model, variables = _additive_start(train, s.grid_size, s.seed)
         model, variables = trainer(model, variables, train, s.sparse_steps, grid_updates=5)
         lap("single_node_fit")
         other = _finish(model, variables, train, test, scale, s, trainer, lap, "single_node_")
@@ -386,6 +388,37 @@ def _start(widths, grid_size: int, seed: int, x) -> tuple[KAN, dict]:
     variables = jax.jit(model.init)(jax.random.key(seed), jnp.asarray(x[:1]))
     ones = [np.ones((widths[l], widths[l + 1])) for l in range(len(widths) - 1)]
     return model, with_edge_mask(variables, ones)
+
+
+def _additive_start(data, grid_size: int, seed: int) -> tuple[KAN, dict]:
+    """A ``[n, 1, 1]`` KAN that starts as the best additive model: its node is
+    ``sum_i g_i(x_i)`` with each ``g_i`` (B-splines on data-fitted knots, plus
+    ``silu``) from one linear least-squares fit to ``y``, and its output edge is
+    the identity on the node's range. From random starts a single node rarely
+    leaves the poor local minima of ``y = f(sum_i g_i(x_i))``; from here the
+    fit only has to bend ``f``."""
+    x, y = np.asarray(data["x"]), np.asarray(data["y"])[:, 0]
+    n = x.shape[1]
+    model, variables = _start((n, 1, 1), grid_size, seed, x)
+    model, variables = kgrid.update(model, variables, x)
+    params = jax.tree.map(np.array, variables["params"])
+    grids = jax.tree.map(np.array, variables["grid"])
+    basis = np.asarray(bspline(jnp.asarray(x), grids["layer_0"]["knots"], model.order))
+    design = np.concatenate([basis.reshape(len(x), -1), np.asarray(jax.nn.silu(x))], axis=1)
+    w = np.linalg.lstsq(design, y, rcond=None)[0]
+    c = basis.shape[2]
+    first, second = params["layer_0"], params["layer_1"]
+    first["coef"][..., 0] = w[: n * c].reshape(n, c)
+    first["scale_sp"][:] = 1.0
+    first["scale_base"][:, 0] = w[n * c :]
+    h = design @ w  # the node's values [N]
+    knots = np.asarray(kgrid.knots_from_samples(jnp.asarray(h[:, None]), grid_size, model.order))
+    basis = np.asarray(bspline(jnp.asarray(h[:, None]), jnp.asarray(knots), model.order))[:, 0]
+    grids["layer_1"]["knots"] = knots
+    second["coef"][0, :, 0] = np.linalg.lstsq(basis, h, rcond=None)[0]  # the identity
+    second["scale_sp"][:] = 1.0
+    second["scale_base"][:] = 0.0
+    return model, {**variables, "params": params, "grid": grids}
 
 
 def _finish(model, variables, train, test, scale, s: _Settings, trainer, lap, prefix) -> Discovery:

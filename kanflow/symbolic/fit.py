@@ -235,13 +235,19 @@ def fit_affine(
 def selection_loss(r2, complexity, weight_simple: float = 0.8):
     """pykan's ranking of candidate functions: lower is better.
 
-    ``weight_simple * complexity + (1 - weight_simple) * log2(1 + 1e-5 - R²)``;
-    a rejected candidate (R² = -1) scores ``+inf``. Broadcasts over ``r2``
+    ``weight_simple * complexity + (1 - weight_simple) * log2(1 + 1e-5 - R²)``,
+    with ``R²`` capped at ``1 - 1e-6``: fits closer than that are equally good
+    (pykan's term already varies by less than 0.14 bits above it), so the
+    simpler function wins, and among equally complex ones the first in the
+    library's order. Without the cap, ``cos`` with a tiny ``a`` (a parabola to
+    1e-10) can beat the ``x^2`` it imitates by a rounding error in ``R²``,
+    and its formula then loses the constant it needs in the rounding. A
+    rejected candidate (R² = -1) scores ``+inf``. Broadcasts over ``r2``
     ``[..., F]`` and ``complexity`` ``[F]``.
     """
     if not 0.0 <= weight_simple <= 1.0:
         raise ValueError(f"weight_simple must lie in [0, 1], got {weight_simple}")
     r2 = np.asarray(r2, np.float64)
-    fit = np.log2(1.0 + 1e-5 - np.clip(r2, None, 1.0))
+    fit = np.log2(1.0 + 1e-5 - np.clip(r2, None, 1.0 - 1e-6))
     loss = weight_simple * np.asarray(complexity, np.float64) + (1.0 - weight_simple) * fit
     return np.where(r2 > _REJECTED, loss, np.inf)

@@ -364,16 +364,19 @@ def auto_symbolic(
 
 
 def _pull_constants(expr):
-    """``(k u)^p -> k^p u^p`` for non-integer or negative ``p``, with ``k > 0`` the
-    magnitude most of the sum's coefficients share (else the largest):
-    ``3.7164 sqrt(0.0724 a + 0.0724)``
-    becomes ``1.0000 sqrt(a + 1.0000)`` and ``0.9572 / (0.9572 a + 1.9144)``
-    becomes ``1.0000 / (a + 2.0000)`` (the edges of a node each carry their own
+    """``(k u)^p -> k^p u^p`` for non-integer or negative ``p`` and ``log(k u) ->
+    log k + log u``, with ``k > 0`` the magnitude most of the sum's coefficients
+    share (else the largest): ``3.7164 sqrt(0.0724 a + 0.0724)`` becomes
+    ``1.0000 sqrt(a + 1.0000)``, ``0.9572 / (0.9572 a + 1.9144)`` becomes
+    ``1.0000 / (a + 2.0000)`` and ``log(1.6997 a + 1.6997) - 0.5304`` becomes
+    ``log(a + 1.0000) + 0.0000`` (the edges of a node each carry their own
     scale, so rounding them one by one would keep the product of two roundings;
     positive integer powers are multiplied out by ``expand`` instead)."""
     import sympy  # noqa: PLC0415
 
-    def fractional_power_of_sum(e):
+    def of_sum(e):
+        if isinstance(e, sympy.log):
+            return e.args[0].is_Add
         return (
             e.is_Pow
             and e.base.is_Add
@@ -382,15 +385,18 @@ def _pull_constants(expr):
         )
 
     def pulled(e):
-        coefs = [abs(t.as_coeff_Mul()[0]) for t in e.base.args]
+        base = e.args[0] if isinstance(e, sympy.log) else e.base
+        coefs = [abs(t.as_coeff_Mul()[0]) for t in base.args]
         # the coefficient most terms share (to 6 digits; ties: the largest)
         share = lambda c: sum(abs(float(o) - float(c)) <= 1e-6 * abs(float(c)) for o in coefs)
         k = max(coefs, key=lambda c: (share(c), c), default=1)
         if not (k.is_number and k > 0) or k == 1:
             return e
-        return k**e.exp * sympy.expand(e.base / k) ** e.exp
+        if isinstance(e, sympy.log):
+            return sympy.log(k) + sympy.log(sympy.expand(base / k))
+        return k**e.exp * sympy.expand(base / k) ** e.exp
 
-    return expr.replace(fractional_power_of_sum, pulled)
+    return expr.replace(of_sum, pulled)
 
 
 def _quarter_turns(expr, digits: int):
