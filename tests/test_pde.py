@@ -230,6 +230,20 @@ def test_train_grid_updates_stop_at_until_and_follow_resampling(monkeypatch):
     assert not np.allclose(a, b)
 
 
+def test_train_uses_the_given_optimizer():
+    # an optimiser that never moves the parameters leaves the initial network
+    problem = pdes.diffusion()
+    model = kf.models.KAN((2, 3, 1), grid_size=3, use_bias=True)
+    kw = dict(collocation=64, eval_every=2, quiet=True, seed=3)
+    frozen = pde.train(problem, model, 4, optimizer=optax.set_to_zero(), **kw)
+    start = model.init(jax.random.key(3), jnp.zeros((1, 2)))["params"]
+    same = lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    jax.tree.map(same, frozen.variables["params"], start)
+    moved = pde.train(problem, model, 4, **kw)  # Adam: steps of about 1e-3
+    coef = moved.variables["params"]["layer_0"]["coef"]
+    assert np.abs(coef - start["layer_0"]["coef"]).max() > 1e-4
+
+
 def test_train_diffusion_with_extension_and_resampling():
     problem = pdes.diffusion()
     model = kf.models.KAN((2, 4, 1), grid_size=3, use_bias=True, grid_range=(-1.0, 1.0))

@@ -355,6 +355,7 @@ def train(
     resample_pool: int = 2**16,
     eval_every: int = 1000,
     nesterov: bool = False,
+    optimizer: optax.GradientTransformation | None = None,
     dtype: Any = jnp.float32,
     quiet: bool = False,
 ) -> PDEResult:
@@ -384,6 +385,9 @@ def train(
       eval_every: relative L2 error every this many steps.
       nesterov: Adam with Nesterov momentum (NAdam; arXiv 2407.17611's
         adaptive runs use it).
+      optimizer: another optax optimiser instead of Adam (``learning_rate``
+        and ``nesterov`` are then unused); its Adam-like moments are carried
+        over grid extensions as well.
       dtype: the parameters' and points' dtype.
       quiet: hide the progress bar.
 
@@ -411,7 +415,8 @@ def train(
     variables = jax.jit(model.init)(jax.random.key(seed), x[:1])
     params = variables["params"]
     rest = {k: v for k, v in variables.items() if k != "params"}
-    optimizer = optax.adam(learning_rate, nesterov=nesterov)
+    if optimizer is None:
+        optimizer = optax.adam(learning_rate, nesterov=nesterov)
     opt_state = optimizer.init(params)
     weights = [jnp.ones(x.shape[0], dtype)] + [jnp.ones(c.shape[0], dtype) for c in cond_x]
 
