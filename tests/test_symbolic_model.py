@@ -172,6 +172,8 @@ def test_discover_rejects_bad_input():
         discover(x, x[:, 0], widths=(3, 5, 1))
     with pytest.raises(ValueError, match="finite"):
         discover(x, np.r_[x[:49, 0], np.nan])
+    with pytest.raises(ValueError, match="single_node_tol"):
+        discover(x, x[:, 0], single_node_tol=-1.0)
 
 
 def test_plot_draws_formulas_and_pruned_edges(x64, tmp_path):

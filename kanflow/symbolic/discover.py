@@ -278,6 +278,8 @@ def discover(
         raise ValueError(f"widths must run from n_in = {n_in} to 1 output, got {widths}")
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
+    if single_node_tol is not None and not single_node_tol >= 0.0:
+        raise ValueError(f"single_node_tol must be >= 0 or None, got {single_node_tol}")
     order = np.random.default_rng(seed).permutation(x.shape[0])
     n_test = max(1, int(round(test_fraction * x.shape[0])))
     test, train = order[:n_test], order[n_test:]
