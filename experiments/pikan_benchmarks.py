@@ -109,6 +109,13 @@ class Config:
       learning_rate: the initial Adam learning rate (the paper: 1e-3).
       collocation: interior points (the paper: 4096).
       seed: initialisation and sampling seed.
+      parametrisation: the KAN's edges, ``"pykan"`` (kanflow's KAN: edges
+        summed, scales ``1/sqrt(in)``, random residual scales) or ``"jaxkan"``
+        (jaxKAN 0.1's layer as far as kanflow's KAN writes it: it averages its
+        edges, ``(1/in) sum_i (c_res silu + c_spl spline)``, ``c = 1``,
+        coefficients ``N(0, 0.1^2)``; here the same function at
+        initialisation for the 8-input layers, and Adam's steps on the two
+        scales divided by ``in``, as Adam on ``c`` moves ``c / in``).
     """
 
     problems: tuple[str, ...] = ("diffusion", "helmholtz", "burgers", "allen_cahn")
@@ -117,6 +124,7 @@ class Config:
     learning_rate: float = 1e-3
     collocation: int = 4096
     seed: int = 0
+    parametrisation: str = "pykan"
 
 
 def quick_config() -> Config:
@@ -137,6 +145,27 @@ def mlp_width(n_params: int) -> int:
     """Hidden width ``h`` of a ``[2, h, h, 1]`` MLP with the closest count to ``n_params``."""
     count = lambda h: 2 * h + h + h * h + h + h + 1
     return min(range(2, 200), key=lambda h: abs(count(h) - n_params))
+
+
+def _jaxkan_like(lr) -> tuple[dict, optax.GradientTransformation]:
+    """KAN settings and optimiser that mimic jaxKAN 0.1's averaging layer (see ``Config``)."""
+    import jax
+
+    hidden = 8**-0.5  # (mu + sigma U) / sqrt(in) = 1 / in for in = 8
+    settings = dict(
+        scale_base_mu=hidden, scale_base_sigma=0.0, scale_sp=hidden, noise_scale=0.1 * 6**0.5
+    )
+
+    def per_input(updates, params=None):
+        del params
+
+        def scaled(path, u):
+            name = getattr(path[-1], "key", None)
+            return u / u.shape[0] if name in ("scale_base", "scale_sp") else u
+
+        return jax.tree_util.tree_map_with_path(scaled, updates)
+
+    return settings, optax.chain(optax.adam(lr, nesterov=True), optax.stateless(per_input))
 
 
 def _plot(problem, result, out_dir: str) -> None:
@@ -165,6 +194,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     """Trains each (problem, model); returns the table."""
     check_names("problem", cfg.problems, tuple(kf.pinn.pdes.PROBLEMS))
     check_names("model", cfg.models, ("kan", "mlp"))
+    check_names("parametrisation", (cfg.parametrisation,), ("pykan", "jaxkan"))
     if cfg.steps < 10:
         raise ValueError(f"steps must be >= 10, got {cfg.steps}")
     rows, records = [], []
@@ -179,9 +209,13 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         update = max(25, _scaled(sched["update"], cfg.steps))
         final_kan = kan_params(max(sched["grids"].values()))
         for model_name in cfg.models:
+            optimizer = None  # Adam (Nesterov)
             if model_name == "kan":
+                settings = {}
+                if cfg.parametrisation == "jaxkan":
+                    settings, optimizer = _jaxkan_like(lr)
                 model = kf.models.KAN(
-                    (2, 8, 8, 1), grid_size=3, use_bias=True, grid_range=(-1.0, 1.0)
+                    (2, 8, 8, 1), grid_size=3, use_bias=True, grid_range=(-1.0, 1.0), **settings
                 )
                 until = _scaled(sched["update_until"], cfg.steps)
                 events = dict(grid_sizes=grids, grid_update_every=update, grid_update_until=until)
@@ -200,6 +234,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                 resample_at=resample,
                 resample_pool=32 * cfg.collocation,  # the paper: 2^17 for 4096 points
                 nesterov=True,
+                optimizer=optimizer,
                 eval_every=max(1, cfg.steps // 50),
                 quiet=quiet,
                 **events,

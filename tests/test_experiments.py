@@ -7,6 +7,7 @@ import types
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import kanflow as kf
@@ -168,6 +169,34 @@ def test_run_pikan_benchmarks_writes_results(tmp_path):
     bad = pikan_benchmarks.Config(problems=("poisson",))
     with pytest.raises(ValueError, match="unknown problem 'poisson'"):
         pikan_benchmarks.run(bad, str(tmp_path))
+    bad = pikan_benchmarks.Config(parametrisation="torch")
+    with pytest.raises(ValueError, match="unknown parametrisation 'torch'"):
+        pikan_benchmarks.run(bad, str(tmp_path))
+
+
+def test_pikan_jaxkan_parametrisation_averages_like_jaxkan():
+    import optax
+
+    from kanflow_experiments import pikan_benchmarks
+
+    settings, opt = pikan_benchmarks._jaxkan_like(1e-3)
+    model = kf.models.KAN((2, 8, 8, 1), grid_size=3, **settings)
+    params = model.init(jax.random.key(0), np.zeros((1, 2)))["params"]
+    # the 8-input layers start as jaxKAN's (1/8) sum_i (silu + spline): both scales 1/8
+    for name in ("scale_base", "scale_sp"):
+        np.testing.assert_allclose(params["layer_1"][name], 1 / 8, rtol=1e-6)
+        np.testing.assert_allclose(params["layer_0"][name], 0.25, rtol=1e-6)  # 1/sqrt(8 * 2)
+    # coefficients N(0, 0.1^2) at G = 3 (6 per edge), as jaxKAN's
+    assert 0.07 < np.std(params["layer_1"]["coef"]) < 0.13
+    # Adam's steps on the scales are divided by the layer's inputs, the rest unchanged
+    grads = jax.tree.map(lambda p: np.random.default_rng(1).normal(size=p.shape), params)
+    plain = optax.adam(1e-3, nesterov=True)
+    got = opt.update(grads, opt.init(params), params)[0]
+    want = plain.update(grads, plain.init(params), params)[0]
+    for layer, n_in in (("layer_0", 2), ("layer_1", 8), ("layer_2", 8)):
+        for name, w in got[layer].items():
+            div = n_in if name in ("scale_base", "scale_sp") else 1
+            np.testing.assert_allclose(w, np.asarray(want[layer][name]) / div, rtol=1e-6)
 
 
 def test_run_af_kan_mnist_on_digits_writes_results(tmp_path):
