@@ -282,7 +282,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
     ]
     table = (
         f"## PIKAN benchmarks ({cfg.steps} Adam steps, seed {cfg.seed}, {cfg.collocation} "
-        "collocation points, float32)\n\n"
+        f"collocation points, float32, {cfg.parametrisation} KAN)\n\n"
         + markdown_table(headers, rows)
         + "\nPaper: jaxKAN's [2, 8, 8, 1] KAN, 1e5 steps (arXiv 2407.17611, authors' notebooks). "
         "ms / step is wall time / steps, compilation included (dominant in short runs).\n"
