@@ -141,6 +141,13 @@ def test_tidy_merges_and_rounds():
     # and out of a log: log(1 + a^2 + b^2)
     log = sympy.log(1.69970 * x**2 + 1.69970 * y**2 + 1.69970) - 0.530452  # log 1.6997 = 0.5304518
     assert sm.tidy(log, 4) == sympy.log(x**2 + y**2 + 1)
+    # a split exp(k + u) whose exp(k) rounds to 0 would lose the variables: kept whole
+    steep = 0.5 * sympy.exp(0.6 * (105.78 * sympy.cos(0.1776 * x) - 96.89 - 1.66 * y**2))
+    kept = sm.tidy(steep, 4)
+    assert kept.free_symbols == {x, y}
+    f, g = (sympy.lambdify((x, y), e, "numpy") for e in (steep, kept))
+    z = np.random.default_rng(5).uniform(-1, 1, (2, 50))
+    np.testing.assert_allclose(g(*z), f(*z), rtol=1e-3)
     # trig shifts that print as multiples of pi/2 are exact; others stay
     u = x**2 + sympy.exp(y)
     assert sm.tidy(sympy.cos(u - 1.57079), 4) == sympy.sin(u)

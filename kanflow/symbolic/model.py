@@ -430,15 +430,31 @@ def tidy(expr, digits: int = 4):
     to 0 vanish), exponentials are recombined (``powsimp``), shifts of ``sin`` /
     ``cos`` that print as a multiple of ``pi / 2`` become exact
     (``cos(u - 1.5708) = sin(u)``) and whole numbers become integers (``1.0*x``
-    reads ``x``).
+    reads ``x``). Where that rounding would take a variable away (sympy writes
+    ``exp(0.6 (105.78 cos a - 96.89))`` as ``2.8e-26 exp(63.47 cos a)``, whose
+    factor rounds to 0), numbers smaller than the last decimal keep ``digits``
+    significant digits instead.
     """
+    tidied = _tidy(expr, digits, keep_small=False)
+    if tidied.free_symbols != expr.free_symbols:
+        tidied = _tidy(expr, digits, keep_small=True)
+    return tidied
+
+
+def _tidy(expr, digits: int, keep_small: bool):
     import sympy  # noqa: PLC0415
 
-    def rounded(e):
-        return e.xreplace({f: sympy.Float(round(float(f), digits)) for f in e.atoms(sympy.Float)})
+    def round_one(f: float) -> float:
+        if keep_small and 0 < abs(f) < 0.5 * 10.0**-digits:
+            return float(f"{f:.{digits}g}")
+        return round(f, digits)
 
-    expr = sympy.expand(expr, deep=True, power_base=False, log=False)
-    expr = rounded(sympy.expand(_pull_constants(expr), deep=True, power_base=False, log=False))
+    def rounded(e):
+        return e.xreplace({f: sympy.Float(round_one(float(f))) for f in e.atoms(sympy.Float)})
+
+    hints = dict(deep=True, power_base=False, log=False)
+    expr = sympy.expand(expr, **hints)
+    expr = rounded(sympy.expand(_pull_constants(expr), **hints))
     expr = rounded(sympy.powsimp(expr, combine="exp"))  # exp(log a - log b) = a/b: round again
     expr = _quarter_turns(expr, digits)
     whole = {f: sympy.Integer(int(f)) for f in expr.atoms(sympy.Float) if float(f) == int(f)}
