@@ -395,7 +395,7 @@ def _start(widths, grid_size: int, seed: int, x) -> tuple[KAN, dict]:
 def _additive_start(data, grid_size: int, seed: int) -> tuple[KAN, dict]:
     """A ``[n, 1, 1]`` KAN that starts as the best additive model: its node is
     ``sum_i g_i(x_i)`` with each ``g_i`` (B-splines on data-fitted knots, plus
-    ``silu``) from one linear least-squares fit to ``y``, and its output edge is
+    the KAN's residual ``silu``) from one linear least-squares fit to ``y``, and its output edge is
     the identity on the node's range. From random starts a single node rarely
     leaves the poor local minima of ``y = f(sum_i g_i(x_i))``; from here the
     fit only has to bend ``f``."""
@@ -406,7 +406,8 @@ def _additive_start(data, grid_size: int, seed: int) -> tuple[KAN, dict]:
     params = jax.tree.map(np.array, variables["params"])
     grids = jax.tree.map(np.array, variables["grid"])
     basis = np.asarray(bspline(jnp.asarray(x), grids["layer_0"]["knots"], model.order))
-    design = np.concatenate([basis.reshape(len(x), -1), np.asarray(jax.nn.silu(x))], axis=1)
+    base = np.asarray(model.base_activation(jnp.asarray(x)))  # the residual branch b(x)
+    design = np.concatenate([basis.reshape(len(x), -1), base], axis=1)
     w = np.linalg.lstsq(design, y, rcond=None)[0]
     c = basis.shape[2]
     first, second = params["layer_0"], params["layer_1"]
