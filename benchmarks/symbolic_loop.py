@@ -17,8 +17,17 @@ pykan's "hello KAN" example: from 1000 samples of ``exp(sin(pi x) + y^2)`` on
 Each runs as a fresh ``python`` process started by this script and timed from
 outside (interpreter start, imports and every JIT compilation included). Each
 prints the formula it found and that formula's RMSE on 1000 fresh points
-(rounded to 4 decimals, as printed). Without pykan the script says so and
-prints no ratio.
+(rounded to 4 decimals, as printed). kanflow is timed three ways:
+
+* ``cold``: a fresh process with JAX's persistent compilation cache off, so
+  every program is compiled (most of its time: about 25 XLA programs);
+* ``warm cache``: a fresh process reading the compiled programs from JAX's
+  persistent compilation cache (``JAX_COMPILATION_CACHE_DIR``), filled by
+  one earlier untimed run, as a second run of the same script would find it;
+* ``in process``: a second ``discover`` on the same data in the same process
+  (what each further search costs in a session or notebook), timed inside.
+
+Without pykan the script says so and prints no ratio.
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import shutil
+import tempfile
 
 from _fresh import pykan_exp_sin_dataset, run_fresh
 
@@ -50,18 +61,32 @@ def _formula_rmse(expr) -> float:
     return float(np.sqrt(np.mean((pred - _truth(fresh)) ** 2)))
 
 
-def kanflow_worker() -> dict:
+def kanflow_worker(cache_dir: str | None, again: bool) -> dict:
+    import time
+
+    import jax
     import numpy as np
 
+    if cache_dir:  # every program, however quick to compile
+        jax.config.update("jax_compilation_cache_dir", cache_dir)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    else:
+        jax.config.update("jax_enable_compilation_cache", False)
     import kanflow as kf
 
     x = np.random.default_rng(0).uniform(-1, 1, (1000, 2))
     found = kf.symbolic.discover(x, _truth(x))
+    seconds = None
+    if again:
+        t0 = time.perf_counter()
+        same = kf.symbolic.discover(x, _truth(x)).formula == found.formula
+        seconds = time.perf_counter() - t0 if same else float("nan")
     return {
         "formula": str(found.formula),
         "rmse": _formula_rmse(found.formula),
         "widths": list(found.widths),
         "stages": {k: round(v, 2) for k, v in found.seconds.items()},
+        "again": seconds,
     }
 
 
@@ -100,28 +125,41 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--repeats", type=int, default=1, help="fresh processes per library")
     p.add_argument("--worker", choices=("kanflow", "pykan"), help=argparse.SUPPRESS)
+    p.add_argument("--cache", help=argparse.SUPPRESS)
+    p.add_argument("--again", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
-        print(json.dumps(kanflow_worker() if a.worker == "kanflow" else pykan_worker()))
+        res = kanflow_worker(a.cache, a.again) if a.worker == "kanflow" else pykan_worker()
+        print(json.dumps(res))
         return
     has_pykan = all(importlib.util.find_spec(m) for m in ("kan", "torch"))
-    runs: dict[str, list] = {"kanflow": [], "pykan": []}
-    for _ in range(a.repeats):  # interleaved: kanflow, pykan, kanflow, ...
-        runs["kanflow"].append(run_fresh(__file__, ["--worker", "kanflow"]))
+    cache = tempfile.mkdtemp(prefix="jax_cache_")
+    # fills the cache, and times a second discover in the same process
+    in_process = run_fresh(__file__, ["--worker", "kanflow", "--cache", cache, "--again"])[1]
+    runs: dict[str, list] = {"kanflow cold": [], "kanflow warm cache": [], "pykan": []}
+    for _ in range(a.repeats):  # interleaved: cold, warm, pykan, cold, ...
+        runs["kanflow cold"].append(run_fresh(__file__, ["--worker", "kanflow"]))
+        runs["kanflow warm cache"].append(
+            run_fresh(__file__, ["--worker", "kanflow", "--cache", cache])
+        )
         if has_pykan:
             runs["pykan"].append(run_fresh(__file__, ["--worker", "pykan"]))
+    shutil.rmtree(cache, ignore_errors=True)
     for name, results in runs.items():
         for secs, res in results:
             extra = f", stages {res['stages']}" if "stages" in res else ""
             print(
-                f"{name:8s}: {secs:5.1f} s  widths {res['widths']}  formula {res['formula']}  "
+                f"{name:18s}: {secs:5.1f} s  widths {res['widths']}  formula {res['formula']}  "
                 f"(RMSE {res['rmse']:.1e} on fresh points){extra}"
             )
+    best = {k: min(s for s, _ in v) for k, v in runs.items() if v}
+    best["kanflow in process"] = in_process["again"]  # NaN if it found another formula
+    print(f"{'kanflow in process':18s}: {best['kanflow in process']:5.1f} s  (second discover)")
     if not has_pykan:
         print("pykan: not installed in this Python (pip install pykan torch); no ratio")
         return
-    best = {k: min(s for s, _ in v) for k, v in runs.items()}
-    print(f"kanflow is {best['pykan'] / best['kanflow']:.1f}x faster than pykan (best of each)")
+    for name in ("kanflow cold", "kanflow warm cache", "kanflow in process"):
+        print(f"{name}: {best['pykan'] / best[name]:.1f}x faster than pykan (best of each)")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import sympy
 import kanflow as kf
 from kanflow.models import kan as kan_ops
 from kanflow.symbolic import model as sm
-from kanflow.symbolic.discover import discover
+from kanflow.symbolic.discover import _compiled_step, discover
 
 NUMPY = {"sin": np.sin, "x^2": np.square, "exp": np.exp, "tanh": np.tanh, "x": lambda u: u}
 
@@ -275,6 +275,8 @@ def test_discover_tries_one_node_when_the_formula_is_inaccurate():
     best = min(both.candidates, key=lambda c: c[2])
     assert both.widths == best[0] and both.train_rmse == best[2]
     assert "single_node_final_fit" in both.seconds
-    one = discover(x, y, single_node_tol=None, **kw)
+    compiled = _compiled_step.cache_info().misses
+    one = discover(x, y, single_node_tol=None, **kw)  # the same networks: no new train step
+    assert _compiled_step.cache_info().misses == compiled
     assert len(one.candidates) == 1 and "single_node_fit" not in one.seconds
     assert one.candidates[0][1] == both.candidates[0][1]

@@ -30,6 +30,7 @@ points and on a held-out split.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -160,24 +161,34 @@ def _check_xy(x, y) -> tuple[np.ndarray, np.ndarray]:
     return x, y.reshape(-1)
 
 
+@functools.lru_cache(maxsize=32)
+def _compiled_step(model, lamb: float, lamb_entropy: float, held: tuple):
+    """The loss, L-BFGS and compiled step of one ``(model, lamb, held)``, kept across
+    :func:`discover` calls (a second search on data of the same shape compiles nothing new)."""
+    loss_fn = supervised_loss(model)
+    if lamb:
+        loss_fn = with_sparsity(loss_fn, lamb, lamb_entropy=lamb_entropy)
+    if held:
+        loss_fn = holding_shifts(loss_fn, held)
+    opt = make_optimizer("lbfgs")
+    return loss_fn, opt, make_train_step(loss_fn, opt)
+
+
+@functools.lru_cache(maxsize=32)
+def _jitted(model, method: str):
+    """``jax.jit(model.init)`` or ``jax.jit(model.apply)``, one per model."""
+    return jax.jit(getattr(model, method))
+
+
 class _Trainer:
     """L-BFGS on the MSE (optionally regularised); one compiled step per model and ``lamb``."""
 
     def __init__(self, quiet: bool, lamb_entropy: float = 2.0):
         self.quiet = quiet
         self.lamb_entropy = lamb_entropy
-        self.steps: dict = {}
 
     def _step(self, model, lamb, held):
-        if (model, lamb, held) not in self.steps:
-            loss_fn = supervised_loss(model)
-            if lamb:
-                loss_fn = with_sparsity(loss_fn, lamb, lamb_entropy=self.lamb_entropy)
-            if held:
-                loss_fn = holding_shifts(loss_fn, held)
-            opt = make_optimizer("lbfgs")
-            self.steps[model, lamb, held] = loss_fn, opt, make_train_step(loss_fn, opt)
-        return self.steps[model, lamb, held]
+        return _compiled_step(model, float(lamb), float(self.lamb_entropy), held)
 
     def __call__(self, model, variables, data, steps, lamb=0.0, grid_updates=0, held=()):
         """``steps`` L-BFGS steps; with ``grid_updates``, the grids move to the data that
@@ -300,7 +311,7 @@ def discover(
 
 
 def _rmse(model, variables, data) -> float:
-    pred = np.asarray(jax.jit(model.apply)(variables, data["x"]))
+    pred = np.asarray(_jitted(model, "apply")(variables, data["x"]))
     return float(np.sqrt(np.mean((pred - data["y"]) ** 2)))
 
 
@@ -387,7 +398,7 @@ def _start(widths, grid_size: int, seed: int, x) -> tuple[KAN, dict]:
     """A float64 B-spline KAN and its variables, with edge masks from the start (one
     compiled step for the masked and unmasked network)."""
     model = KAN(widths, grid_size=grid_size, param_dtype=jnp.float64)
-    variables = jax.jit(model.init)(jax.random.key(seed), jnp.asarray(x[:1]))
+    variables = _jitted(model, "init")(jax.random.key(seed), jnp.asarray(x[:1]))
     ones = [np.ones((widths[l], widths[l + 1])) for l in range(len(widths) - 1)]
     return model, with_edge_mask(variables, ones)
 
