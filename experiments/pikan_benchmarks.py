@@ -113,9 +113,10 @@ class Config:
         summed, scales ``1/sqrt(in)``, random residual scales) or ``"jaxkan"``
         (jaxKAN 0.1's layer as far as kanflow's KAN writes it: it averages its
         edges, ``(1/in) sum_i (c_res silu + c_spl spline)``, ``c = 1``,
-        coefficients ``N(0, 0.1^2)``; here the same function at
-        initialisation for the 8-input layers, and Adam's steps on the two
-        scales divided by ``in``, as Adam on ``c`` moves ``c / in``).
+        coefficients ``N(0, 0.1^2)``; here both scales start at ``1 / in`` in
+        every layer, so the function at initialisation is theirs, and Adam's
+        steps on the two scales are divided by ``in``, as Adam on ``c`` moves
+        ``c / in``).
     """
 
     problems: tuple[str, ...] = ("diffusion", "helmholtz", "burgers", "allen_cahn")
@@ -148,13 +149,11 @@ def mlp_width(n_params: int) -> int:
 
 
 def _jaxkan_like(lr) -> tuple[dict, optax.GradientTransformation]:
-    """KAN settings and optimiser that mimic jaxKAN 0.1's averaging layer (see ``Config``)."""
+    """KAN settings and optimiser that mimic jaxKAN 0.1's averaging layer (see ``Config``);
+    :func:`_jaxkan_start` gives the matching initial variables."""
     import jax
 
-    hidden = 8**-0.5  # (mu + sigma U) / sqrt(in) = 1 / in for in = 8
-    settings = dict(
-        scale_base_mu=hidden, scale_base_sigma=0.0, scale_sp=hidden, noise_scale=0.1 * 6**0.5
-    )
+    settings = dict(scale_base_sigma=0.0, noise_scale=0.1 * 6**0.5)  # coef N(0, 0.1^2) at G = 3
 
     def per_input(updates, params=None):
         del params
@@ -166,6 +165,23 @@ def _jaxkan_like(lr) -> tuple[dict, optax.GradientTransformation]:
         return jax.tree_util.tree_map_with_path(scaled, updates)
 
     return settings, optax.chain(optax.adam(lr, nesterov=True), optax.stateless(per_input))
+
+
+def _jaxkan_start(model, seed: int) -> dict:
+    """``model.init`` with both scales of every layer at ``1 / in`` (jaxKAN's ``c = 1``
+    averaged over the layer's inputs)."""
+    import jax
+    import jax.numpy as jnp
+
+    variables = model.init(jax.random.key(seed), jnp.zeros((1, model.widths[0]), jnp.float32))
+    params = {
+        name: {
+            k: jnp.full_like(v, 1.0 / v.shape[0]) if k in ("scale_base", "scale_sp") else v
+            for k, v in layer.items()
+        }
+        for name, layer in variables["params"].items()
+    }
+    return {**variables, "params": params}
 
 
 def _plot(problem, result, out_dir: str) -> None:
@@ -209,7 +225,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         update = max(25, _scaled(sched["update"], cfg.steps))
         final_kan = kan_params(max(sched["grids"].values()))
         for model_name in cfg.models:
-            optimizer = None  # Adam (Nesterov)
+            optimizer = start = None  # Adam (Nesterov), model.init
             if model_name == "kan":
                 settings = {}
                 if cfg.parametrisation == "jaxkan":
@@ -217,6 +233,8 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                 model = kf.models.KAN(
                     (2, 8, 8, 1), grid_size=3, use_bias=True, grid_range=(-1.0, 1.0), **settings
                 )
+                if cfg.parametrisation == "jaxkan":
+                    start = _jaxkan_start(model, cfg.seed)
                 until = _scaled(sched["update_until"], cfg.steps)
                 events = dict(grid_sizes=grids, grid_update_every=update, grid_update_until=until)
             else:
@@ -235,6 +253,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                 resample_pool=32 * cfg.collocation,  # the paper: 2^17 for 4096 points
                 nesterov=True,
                 optimizer=optimizer,
+                variables=start,
                 eval_every=max(1, cfg.steps // 50),
                 quiet=quiet,
                 **events,

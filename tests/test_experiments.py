@@ -181,11 +181,22 @@ def test_pikan_jaxkan_parametrisation_averages_like_jaxkan():
 
     settings, opt = pikan_benchmarks._jaxkan_like(1e-3)
     model = kf.models.KAN((2, 8, 8, 1), grid_size=3, **settings)
-    params = model.init(jax.random.key(0), np.zeros((1, 2)))["params"]
-    # the 8-input layers start as jaxKAN's (1/8) sum_i (silu + spline): both scales 1/8
-    for name in ("scale_base", "scale_sp"):
-        np.testing.assert_allclose(params["layer_1"][name], 1 / 8, rtol=1e-6)
-        np.testing.assert_allclose(params["layer_0"][name], 0.25, rtol=1e-6)  # 1/sqrt(8 * 2)
+    start = pikan_benchmarks._jaxkan_start(model, 0)
+    params = start["params"]
+    # every layer starts as jaxKAN's (1/in) sum_i (silu + spline): both scales 1/in
+    for layer, n_in in (("layer_0", 2), ("layer_1", 8), ("layer_2", 8)):
+        for name in ("scale_base", "scale_sp"):
+            np.testing.assert_allclose(params[layer][name], 1 / n_in, rtol=1e-6)
+    fresh = model.init(jax.random.key(0), np.zeros((1, 2)))
+    np.testing.assert_array_equal(params["layer_1"]["coef"], fresh["params"]["layer_1"]["coef"])
+    x = np.random.default_rng(0).uniform(-1, 1, (5, 2))  # layer 0 against the formula
+    edges = model.layer(0).apply(
+        {c: start[c]["layer_0"] for c in start}, x, per_edge=True
+    )  # [5, 2, 8]: scale_base silu + scale_sp spline, per edge
+    spline = model.layer(0).clone(base_activation=None)
+    sp = spline.apply({c: start[c]["layer_0"] for c in start}, x, per_edge=True)
+    silu = x / (1 + np.exp(-x))
+    np.testing.assert_allclose(edges, (silu[:, :, None] + 2 * np.asarray(sp)) / 2, rtol=1e-5)
     # coefficients N(0, 0.1^2) at G = 3 (6 per edge), as jaxKAN's
     assert 0.07 < np.std(params["layer_1"]["coef"]) < 0.13
     # Adam's steps on the scales are divided by the layer's inputs, the rest unchanged

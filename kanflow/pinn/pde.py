@@ -356,6 +356,7 @@ def train(
     eval_every: int = 1000,
     nesterov: bool = False,
     optimizer: optax.GradientTransformation | None = None,
+    variables: dict | None = None,
     dtype: Any = jnp.float32,
     quiet: bool = False,
 ) -> PDEResult:
@@ -374,7 +375,9 @@ def train(
         the optimiser's moments are carried over (:func:`transfer_moments`).
         A size at step 0 sets the initial grid.
       grid_update_every: also move the grids to the current layer inputs
-        (same G) every this many steps.
+        (same G) every this many steps, starting at step 0 (as arXiv
+        2407.17611's code does: the grids fit the collocation points before
+        the first step).
       grid_update_until: the last step such an update may fall on (default:
         none; arXiv 2407.17611 stops them at 70000 or 75000 of 1e5 steps).
       grid_eps: uniform share of the updated grids (:func:`kanflow.grid.update`).
@@ -388,6 +391,8 @@ def train(
       optimizer: another optax optimiser instead of Adam (``learning_rate``
         and ``nesterov`` are then unused); its Adam-like moments are carried
         over grid extensions as well.
+      variables: start from these (``model.init``'s structure and shapes, after
+        any step-0 grid size) instead of ``model.init`` with ``seed``.
       dtype: the parameters' and points' dtype.
       quiet: hide the progress bar.
 
@@ -412,7 +417,16 @@ def train(
         model = model.clone(grid_size=grid_sizes[0])
     x = jnp.asarray(sobol(collocation, problem.lo, problem.hi, seed), dtype)
     cond_x = [jnp.asarray(c.points, dtype) for c in problem.conditions]
-    variables = jax.jit(model.init)(jax.random.key(seed), x[:1])
+    fresh = jax.eval_shape(model.init, jax.random.key(seed), x[:1])
+    if variables is None:
+        variables = jax.jit(model.init)(jax.random.key(seed), x[:1])
+    else:
+        shapes = lambda t: jax.tree.map(lambda a: (tuple(a.shape), jnp.dtype(a.dtype)), t)
+        if shapes(variables) != shapes(fresh):
+            raise ValueError(
+                "variables must have model.init's structure, shapes and dtypes "
+                f"{shapes(fresh)}, got {shapes(variables)}"
+            )
     params = variables["params"]
     rest = {k: v for k, v in variables.items() if k != "params"}
     if optimizer is None:
@@ -483,7 +497,6 @@ def train(
             step, interior, predict = make_step(model)
         elif (
             grid_update_every
-            and i > 0
             and i % grid_update_every == 0
             and (grid_update_until is None or i <= grid_update_until)
             and "grid" in rest
