@@ -108,6 +108,34 @@ def test_fix_symbolic_fits_the_edge_data(x64):
     assert len(top) == 3 and top[0].loss <= top[1].loss <= top[2].loss
 
 
+def test_polynomial_swaps_finds_functions_used_as_polynomials(x64):
+    # [2, 2, 1]: 100 cos(0.1 u) is a parabola on |u| <= 1 (to ~1e-8), 3 sin(0.05 u + 0.2)
+    # nearly a line, cos(3 u) and exp(2 u) are not polynomials; x^2 is one already
+    model, v = kan((2, 2, 1), seed=10)
+    sym, sv = sm.to_symbolic(model, v)
+    funcs = ((("cos", "cos"), ("sin", "x^2")), (("exp",), ("x",)))
+    sym = sym.clone(functions=funcs)
+    affine = np.zeros((2, 2, 4))
+    affine[0, 0] = 0.1, 0.0, 100.0, -100.0
+    affine[0, 1] = 3.0, 0.0, 1.0, 0.0
+    affine[1, 0] = 0.05, 0.2, 3.0, 0.0
+    affine[1, 1] = 1.0, 0.0, 1.0, 0.0
+    outer = np.array([[[2.0, 0.0, 1.0, 0.0]], [[1.0, 0.0, 1.0, 0.0]]])
+    sv = {**sv, "params": {**sv["params"], "symbolic_0": affine, "symbolic_1": outer}}
+    x = np.random.default_rng(11).uniform(-1, 1, (300, 2))
+    swaps = sm.polynomial_swaps(sym, sv, x)
+    assert [(e.layer, e.i, e.j, e.name) for e in swaps] == [(0, 0, 0, "x^2"), (0, 1, 0, "x")]
+    for e, want in zip(
+        swaps, (100 * np.cos(0.1 * x[:, 0]) - 100, 3 * np.sin(0.05 * x[:, 1] + 0.2)), strict=True
+    ):
+        a, b, c, d = e.params
+        u = x[:, e.i]
+        got = c * (a * u + b) ** {"x": 1, "x^2": 2}[e.name] + d
+        r2 = 1 - np.sum((got - want) ** 2) / np.sum((want - want.mean()) ** 2)
+        assert r2 > 1 - 1e-5 and e.r2 == pytest.approx(r2, abs=1e-9)
+    assert sm.polynomial_swaps(sym, sv, x, min_r2=1 - 1e-12) == []
+
+
 def test_fixing_bad_edges_fails_clearly(x64):
     model, v = kan((2, 2, 1), seed=8)
     x = np.random.default_rng(9).uniform(-1, 1, (50, 2))

@@ -4,7 +4,7 @@
 * pruning of plain KANs: :func:`kanflow.models.kan.prune` / ``prune_inputs``.
 * :mod:`~kanflow.symbolic.library` and :func:`fit_affine`: edges as ``c f(a x + b) + d``.
 * :class:`SymbolicKAN`, :func:`suggest_symbolic`, :func:`fix_symbolic`,
-  :func:`auto_symbolic`, :func:`formula`: snapping edges to formulas.
+  :func:`auto_symbolic`, :func:`polynomial_swaps`, :func:`formula`: snapping edges to formulas.
 * :func:`plot`: pykan-style network diagram.
 * :func:`discover`: the whole loop in one call, data in, formula out.
 
@@ -30,6 +30,7 @@ from kanflow.symbolic.model import (
     network_scores,
     outside_domain,
     plot,
+    polynomial_swaps,
     suggest_symbolic,
     tidy,
     to_symbolic,
@@ -54,6 +55,7 @@ __all__ = [
     "network_scores",
     "outside_domain",
     "plot",
+    "polynomial_swaps",
     "selection_loss",
     "sparsity",
     "suggest_symbolic",

@@ -15,7 +15,10 @@ example), in float64:
 5. **final fit** of the formulas' affine parameters (redone with the inner
    ``(a, b)`` held, :func:`holding_shifts`, for the edges whose ``a x + b`` it
    moved out of their function's domain, where the network's safe form and
-   the formula differ), then the network is read as a sympy expression;
+   the formula differ), then the network is read as a sympy expression; if
+   that formula is not accurate (see 6), its edges whose function is in fact
+   a polynomial on their inputs (:func:`kanflow.symbolic.polynomial_swaps`)
+   are set to that polynomial and the final fit redone, kept if more accurate;
 6. if that formula is not accurate (training RMSE above ``single_node_tol``
    of ``std(y)``), steps 3-5 run again from a network with one hidden node,
    ``f(g_1(x_1) + ... + g_n(x_n))``, started as the best additive model
@@ -46,9 +49,11 @@ from kanflow.symbolic import library
 from kanflow.symbolic.model import (
     EdgeFit,
     SymbolicKAN,
+    _set_edge,
     auto_symbolic,
     formula,
     outside_domain,
+    polynomial_swaps,
     tidy,
 )
 from kanflow.symbolic.sparsity import with_sparsity
@@ -274,7 +279,10 @@ def discover(
         from the best additive model without the penalty (whose entropy term favours
         nodes with one input each, so it misses sums inside one function such as
         ``sqrt(1 + a^2 + b^2)``), and returns the formula with the lower
-        training RMSE (the held-out split plays no part). ``None``: never.
+        training RMSE (the held-out split plays no part); before that, each
+        network's edges whose function is a polynomial on their inputs
+        (:func:`~kanflow.symbolic.polynomial_swaps`) are tried as that
+        polynomial, kept if the formula's training RMSE falls. ``None``: never.
       digits: decimal places of the returned formula.
       quiet: hide the progress bars.
 
@@ -436,12 +444,12 @@ def _additive_start(data, grid_size: int, seed: int) -> tuple[KAN, dict]:
 
 
 def _finish(model, variables, train, test, scale, s: _Settings, trainer, lap, prefix) -> Discovery:
-    """Refine, fit, snap every edge to a formula, final fit, read the formula."""
+    """Refine, fit, snap every edge to a formula, final fit, read the formula; when the
+    formula is inaccurate, its near-polynomial edges are tried as polynomials."""
     for g in s.refine_grids:
         model, variables = kgrid.extend(model, variables, train["x"], g)
         model, variables = trainer(model, variables, train, 2 * s.steps)
-    y_mean, y_std = scale
-    network_test = _rmse(model, variables, test) * y_std
+    network_test = _rmse(model, variables, test) * scale[1]
     lap(prefix + "refine_fit")
     lib = s.lib
     if lib is None:  # pruning already removed what is not needed: no edge snaps to 0
@@ -455,6 +463,37 @@ def _finish(model, variables, train, test, scale, s: _Settings, trainer, lap, pr
         r2_threshold=s.r2_threshold,
     )
     lap(prefix + "auto_symbolic")
+    found = _final_fit(model, variables, report, train, test, scale, s, trainer)
+    lap(prefix + "final_fit")
+    if report and not _accurate(found, scale, s):
+        swaps = polynomial_swaps(found.model, found.variables, train["x"], s.weight_simple)
+        if swaps:
+            model, variables = found.model, found.variables
+            edges = {(e.layer, e.i, e.j): e for e in report}
+            for e in swaps:
+                model, variables = _set_edge(model, variables, e.layer, e.i, e.j, e.name, e.params)[
+                    :2
+                ]
+                edges[e.layer, e.i, e.j] = e
+            other = _final_fit(
+                model, variables, list(edges.values()), train, test, scale, s, trainer
+            )
+            if other.train_rmse < found.train_rmse:
+                found = other
+            lap(prefix + "polynomial_edges")
+    found.network_test_rmse = network_test
+    return found
+
+
+def _accurate(found: Discovery, scale, s: _Settings) -> bool:
+    """The formula's training RMSE is within ``single_node_tol`` of ``std(y)`` (``False``
+    for a NaN RMSE: some edge unfitted); with ``single_node_tol=None``, always ``True``."""
+    return s.single_node_tol is None or found.train_rmse <= s.single_node_tol * scale[1]
+
+
+def _final_fit(model, variables, report, train, test, scale, s: _Settings, trainer) -> Discovery:
+    """Final fit of the snapped network (redone with shifts held for edges it moves out
+    of their domain), and its formula judged on the training and held-out points."""
     snapped, held = variables, set()
     while True:  # a fit that moves a x + b out of f's domain is redone with those shifts held
         fitted = trainer(model, snapped, train, s.steps, held=held)[1]
@@ -463,7 +502,7 @@ def _finish(model, variables, train, test, scale, s: _Settings, trainer, lap, pr
             break
         held |= {e[:3] for e in outside}
     variables = fitted
-    lap(prefix + "final_fit")
+    y_mean, y_std = scale
     unfitted = [e for e in report if not e.name]
     if unfitted:
         expr = exact = None
@@ -473,14 +512,13 @@ def _finish(model, variables, train, test, scale, s: _Settings, trainer, lap, pr
         expr = tidy(exact, s.digits)
         train_rmse = formula_rmse(expr, train["x"], y_mean + y_std * train["y"][:, 0])
         test_rmse = formula_rmse(expr, test["x"], y_mean + y_std * test["y"][:, 0])
-    lap(prefix + "formula")
     return Discovery(
         formula=expr,
         exact_formula=exact,
         widths=tuple(model.widths),
         train_rmse=train_rmse,
         test_rmse=test_rmse,
-        network_test_rmse=network_test,
+        network_test_rmse=float("nan"),
         edges=[e for e in report if e.name],
         unfitted=unfitted,
         model=model,

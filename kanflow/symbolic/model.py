@@ -41,6 +41,7 @@ __all__ = [
     "formula",
     "network_scores",
     "plot",
+    "polynomial_swaps",
     "suggest_symbolic",
     "tidy",
     "to_symbolic",
@@ -571,6 +572,39 @@ def outside_domain(model: SymbolicKAN, variables: dict, x) -> list[tuple[int, in
             if not np.all(np.isfinite(value)):
                 found.append((l, int(i), int(j), name))
     return found
+
+
+def polynomial_swaps(
+    model: SymbolicKAN, variables: dict, x, weight_simple: float = 0.8, min_r2: float = 1 - 1e-5
+) -> list[EdgeFit]:
+    """The live symbolic edges whose function is no polynomial but whose values are one:
+    for each, the lowest power ``p <= 4`` with ``c (a u + b)^p + d`` of R² >= ``min_r2``
+    on the edge's inputs for model inputs ``x [N, in]``, as an :class:`EdgeFit`
+    (to set with :func:`fix_symbolic` or by hand).
+
+    A function fitted where its argument stays in a nearly polynomial stretch
+    (``135 cos(0.12 u)`` on ``|u| <= 1`` is ``135 - 0.99 u^2`` to 1e-6) matches an
+    edge's small wiggles better than the polynomial it stands for, wins the
+    ranking, and hides the polynomial that was meant.
+    """
+    polys = ("x", "x^2", "x^3", "x^4")
+    edges, xs, ys = [], [], []
+    for l, (h, phi) in enumerate(edge_values_on(model, variables, x)):
+        live = model.symbolic_mask(l) & _live(variables, l, phi.shape[1:])
+        for i, j in zip(*np.nonzero(live), strict=True):
+            if model.functions[l][i][j] not in (*polys, "0") and np.ptp(phi[:, i, j]) > 0:
+                edges.append((l, int(i), int(j)))
+                xs.append(h[:, i])
+                ys.append(phi[:, i, j])
+    if not edges:
+        return []
+    fit = fit_affine(np.stack(xs), np.stack(ys), polys)
+    swaps = []
+    for e, (l, i, j) in enumerate(edges):
+        ranked = [f for f in _ranked(fit, polys, l, i, j, weight_simple, e) if f.r2 >= min_r2]
+        if ranked:
+            swaps.append(min(ranked, key=lambda f: polys.index(f.name)))
+    return swaps
 
 
 def network_scores(model: KAN | SymbolicKAN, variables: dict, x) -> list[np.ndarray]:
