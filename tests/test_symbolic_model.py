@@ -1,5 +1,7 @@
 """Symbolic KANs: the symbolic branch, fixing edges and formulas, against numpy and sympy."""
 
+import importlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -291,9 +293,15 @@ def test_holding_shifts_stops_the_gradient_of_held_shifts_only(x64):
     assert held.check_batch is loss_fn.check_batch
 
 
-def test_discover_tries_one_node_when_the_formula_is_inaccurate():
+def test_discover_tries_one_node_when_the_formula_is_inaccurate(monkeypatch):
     # a few steps only: the formulas are poor, so tol=0 always tries [2, 1, 1] beside the pruned
-    # network, and the one returned has the lower training RMSE; tol=None never tries it
+    # network, and the one returned has the lower training RMSE; tol=None never tries it.
+    # Every non-polynomial edge counts as a polynomial here (min_r2=-inf), so each network
+    # is also fitted with polynomial edges, kept only where that formula is more accurate.
+    d = importlib.import_module("kanflow.symbolic.discover")  # the module, not the function
+    fits, real_fit, real_swaps = [], d._final_fit, d.polynomial_swaps
+    monkeypatch.setattr(d, "_final_fit", lambda *a: fits.append(real_fit(*a)) or fits[-1])
+    monkeypatch.setattr(d, "polynomial_swaps", lambda *a: real_swaps(*a, min_r2=-np.inf))
     x = np.random.default_rng(0).uniform(-1, 1, (120, 2))
     y = np.sqrt(3 + np.sin(np.pi * x[:, 0]) + x[:, 1])
     kw = dict(sparse_steps=12, steps=6, refine_grids=(), prune_rounds=1, lib=("x", "x^2", "sin"))
@@ -302,9 +310,14 @@ def test_discover_tries_one_node_when_the_formula_is_inaccurate():
     assert both.candidates[0][0] != (2, 1, 1)
     best = min(both.candidates, key=lambda c: c[2])
     assert both.widths == best[0] and both.train_rmse == best[2]
-    assert "single_node_final_fit" in both.seconds
+    assert {"single_node_final_fit", "polynomial_edges"} <= set(both.seconds)
+    assert len(fits) == 4  # per network: as snapped, then with polynomial edges
+    for k, (_, _, rmse) in enumerate(both.candidates):
+        assert rmse == min(fits[2 * k].train_rmse, fits[2 * k + 1].train_rmse)
+    polys = {"x", "x^2", "x^3", "x^4"}
+    assert all(e.name in polys for e in fits[1].edges) and fits[1].widths == fits[0].widths
     compiled = _compiled_step.cache_info().misses
     one = discover(x, y, single_node_tol=None, **kw)  # the same networks: no new train step
     assert _compiled_step.cache_info().misses == compiled
     assert len(one.candidates) == 1 and "single_node_fit" not in one.seconds
-    assert one.candidates[0][1] == both.candidates[0][1]
+    assert len(fits) == 5 and one.candidates[0][1] == fits[0].formula

@@ -382,12 +382,11 @@ def _discover(train, test, scale, s: _Settings) -> Discovery:
     found = _finish(model, variables, train, test, scale, s, trainer, lap, "")
     candidates = [(found.widths, found.formula, found.train_rmse)]
     single = (s.widths[0], 1, 1)
-    y_std = scale[1]
     if (
         s.single_node_tol is not None
         and len(s.widths) == 3
         and found.widths != single
-        and not found.train_rmse <= s.single_node_tol * y_std  # NaN (unfitted) retries too
+        and not _accurate(found, scale, s)  # NaN (unfitted) retries too
     ):
         # f(g_1(x_1) + ... + g_n(x_n)) from one node, fitted without the penalty
         model, variables = _additive_start(train, s.grid_size, s.seed)
@@ -471,9 +470,9 @@ def _finish(model, variables, train, test, scale, s: _Settings, trainer, lap, pr
             model, variables = found.model, found.variables
             edges = {(e.layer, e.i, e.j): e for e in report}
             for e in swaps:
-                model, variables = _set_edge(model, variables, e.layer, e.i, e.j, e.name, e.params)[
-                    :2
-                ]
+                model, variables, *_ = _set_edge(
+                    model, variables, e.layer, e.i, e.j, e.name, e.params
+                )
                 edges[e.layer, e.i, e.j] = e
             other = _final_fit(
                 model, variables, list(edges.values()), train, test, scale, s, trainer
