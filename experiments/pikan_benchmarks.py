@@ -11,7 +11,8 @@ and network, :func:`kanflow.pinn.pde.train` trains full batch on 4096 Sobol
 collocation points with 64 per boundary/initial edge, with the paper's
 adaptive recipe: residual-based attention weights on every term, grid
 extensions with the adaptive state transition (Adam moments carried to the
-new grid), grid updates at a fixed G in between, residual-based resampling
+new grid), grid updates at a fixed G from step 0 (the grids fit the
+collocation points before the first step, as in the authors' code), residual-based resampling
 (Burgers, Allen-Cahn) and the paper's piecewise-constant learning-rate
 schedules. The KAN is ``[2, 8, 8, 1]`` with cubic B-splines, SiLU residual
 branch and a bias per node (721 parameters at G = 3); the MLP beside it is a
