@@ -149,6 +149,10 @@ def mlp_width(n_params: int) -> int:
     return min(range(2, 200), key=lambda h: abs(count(h) - n_params))
 
 
+#: the KAN layer's two edge scales, which jaxKAN's averaging layer writes as c / in
+_SCALES = ("scale_base", "scale_sp")
+
+
 def _jaxkan_like(lr) -> tuple[dict, optax.GradientTransformation]:
     """KAN settings and optimiser that mimic jaxKAN 0.1's averaging layer (see ``Config``);
     :func:`_jaxkan_start` gives the matching initial variables."""
@@ -161,7 +165,7 @@ def _jaxkan_like(lr) -> tuple[dict, optax.GradientTransformation]:
 
         def scaled(path, u):
             name = getattr(path[-1], "key", None)
-            return u / u.shape[0] if name in ("scale_base", "scale_sp") else u
+            return u / u.shape[0] if name in _SCALES else u
 
         return jax.tree_util.tree_map_with_path(scaled, updates)
 
@@ -177,8 +181,7 @@ def _jaxkan_start(model, seed: int) -> dict:
     variables = model.init(jax.random.key(seed), jnp.zeros((1, model.widths[0]), jnp.float32))
     params = {
         name: {
-            k: jnp.full_like(v, 1.0 / v.shape[0]) if k in ("scale_base", "scale_sp") else v
-            for k, v in layer.items()
+            k: jnp.full_like(v, 1.0 / v.shape[0]) if k in _SCALES else v for k, v in layer.items()
         }
         for name, layer in variables["params"].items()
     }

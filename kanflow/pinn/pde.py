@@ -417,10 +417,10 @@ def train(
         model = model.clone(grid_size=grid_sizes[0])
     x = jnp.asarray(sobol(collocation, problem.lo, problem.hi, seed), dtype)
     cond_x = [jnp.asarray(c.points, dtype) for c in problem.conditions]
-    fresh = jax.eval_shape(model.init, jax.random.key(seed), x[:1])
     if variables is None:
         variables = jax.jit(model.init)(jax.random.key(seed), x[:1])
     else:
+        fresh = jax.eval_shape(model.init, jax.random.key(seed), x[:1])
         shapes = lambda t: jax.tree.map(lambda a: (tuple(a.shape), jnp.dtype(a.dtype)), t)
         if shapes(variables) != shapes(fresh):
             raise ValueError(

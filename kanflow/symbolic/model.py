@@ -207,6 +207,18 @@ class EdgeFit:
     loss: float
 
 
+def _edge_columns(data, keep) -> tuple[list, list, list]:
+    """For every ``True`` in ``keep[l] [in, out]``: the edge ``(l, i, j)``, its inputs
+    ``h[:, i]`` and its values ``phi[:, i, j]``, from per-layer ``data = [(h, phi)]``."""
+    edges, xs, ys = [], [], []
+    for l, ((h, phi), k) in enumerate(zip(data, keep, strict=True)):
+        for i, j in zip(*np.nonzero(k), strict=True):
+            edges.append((l, int(i), int(j)))
+            xs.append(h[:, i])
+            ys.append(phi[:, i, j])
+    return edges, xs, ys
+
+
 def _check_edge(model: SymbolicKAN, variables: dict, l: int, i: int, j: int) -> None:
     n = len(model.widths) - 1
     if not (0 <= l < n and 0 <= i < model.widths[l] and 0 <= j < model.widths[l + 1]):
@@ -340,13 +352,10 @@ def auto_symbolic(
     model, variables = to_symbolic(model, variables)
     names = library.names() if lib is None else tuple(lib)
     data = _edge_data(model, variables, x)
-    edges, xs, ys = [], [], []
-    for l, (h, phi) in enumerate(data):
-        live = _live(variables, l, phi.shape[1:]) & ~model.symbolic_mask(l)
-        for i, j in zip(*np.nonzero(live), strict=True):
-            edges.append((l, int(i), int(j)))
-            xs.append(h[:, i])
-            ys.append(phi[:, i, j])
+    keep = [
+        _live(variables, l, p.shape[1:]) & ~model.symbolic_mask(l) for l, (_, p) in enumerate(data)
+    ]
+    edges, xs, ys = _edge_columns(data, keep)
     if not edges:
         return model, variables, []
     fit = fit_affine(np.stack(xs), np.stack(ys), names, **search)
@@ -588,14 +597,13 @@ def polynomial_swaps(
     ranking, and hides the polynomial that was meant.
     """
     polys = ("x", "x^2", "x^3", "x^4")
-    edges, xs, ys = [], [], []
-    for l, (h, phi) in enumerate(edge_values_on(model, variables, x)):
+    data = edge_values_on(model, variables, x)
+    keep = []
+    for l, (_, phi) in enumerate(data):
+        named = np.isin(np.array(model.functions[l], dtype=object), (*polys, "0", ""))
         live = model.symbolic_mask(l) & _live(variables, l, phi.shape[1:])
-        for i, j in zip(*np.nonzero(live), strict=True):
-            if model.functions[l][i][j] not in (*polys, "0") and np.ptp(phi[:, i, j]) > 0:
-                edges.append((l, int(i), int(j)))
-                xs.append(h[:, i])
-                ys.append(phi[:, i, j])
+        keep.append(live & ~named & (np.ptp(phi, axis=0) > 0))
+    edges, xs, ys = _edge_columns(data, keep)
     if not edges:
         return []
     fit = fit_affine(np.stack(xs), np.stack(ys), polys)
