@@ -25,7 +25,8 @@ The table reports the relative L2 error on the paper's evaluation grids
 against references computed here (closed forms; Cole-Hopf for Burgers; a
 Chebyshev + Radau solve for Allen-Cahn), beside the paper's adaptive and plain
 errors (read from the authors' published notebooks), with wall time on this
-machine. What to expect: the quick run (about 5 minutes) only shows the
+machine; each trained network is saved beside it (``<pde>-<network>/``, read
+back with ``kf.load``). What to expect: the quick run (about 5 minutes) only shows the
 pipeline working (errors of 10-140 %, measured); a full run takes about an
 hour per PDE on 2 otherwise idle CPU cores (measured per KAN step on 4096
 points: 10 ms at G = 3, 42 ms at G = 14; 4.3 ms for the MLP), so the README
@@ -279,6 +280,9 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
             if not quiet:
                 pct, secs = 100 * result.l2, result.wall_time
                 print(f"  {name} {model_name}: rel L2 {pct:.4g} % ({secs:.0f} s)")
+            # the trained network, for a look at its error later: kf.load(path)
+            saved = os.path.join(out_dir, f"{name}-{model_name}")
+            kf.save(saved, result.model, result.variables, overwrite=True)
             if model_name == "kan":
                 _plot(problem, result, out_dir)
             rows.append(

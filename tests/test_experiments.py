@@ -164,6 +164,14 @@ def test_run_pikan_benchmarks_writes_results(tmp_path):
         assert 0 < r["rel_l2"] < 1.5 and r["paper_adaptive_rel_l2"] == 0.000210
     assert "| diffusion | kan | 1689 |" in (out / "table.md").read_text()
     assert (out / "diffusion.png").stat().st_size > 0
+    # the saved networks, reloaded, give the errors the table reports
+    problem = kf.pinn.pdes.diffusion()
+    ref = problem.reference_values
+    for r in records:
+        model, variables = kf.load(out / f"diffusion-{r['model']}")
+        got = np.asarray(model.apply(variables, problem.eval_points.astype(np.float32)))[:, 0]
+        err = np.linalg.norm(got - ref) / np.linalg.norm(ref)
+        np.testing.assert_allclose(err, r["rel_l2"], rtol=1e-4)
     from kanflow_experiments import pikan_benchmarks
 
     bad = pikan_benchmarks.Config(problems=("poisson",))
