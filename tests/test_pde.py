@@ -189,6 +189,27 @@ def test_allen_cahn_reference_converges():
     assert fine[-1].min() > -1.01 and fine[-1].max() < 1.01  # u stays near the wells -1, 1
 
 
+def test_edge_points_are_the_authors():
+    # arXiv 2407.17611's notebooks: per face, the first 64 points of the box's scrambled
+    # Sobol sequence (scipy, seed 42), the face's coordinate fixed
+    from scipy.stats import qmc
+
+    unit = qmc.Sobol(2, scramble=True, seed=42).random_base2(6)
+    faces = {
+        "burgers": {"initial": (0, 0.0), "x=-1": (1, -1.0), "x=1": (1, 1.0)},
+        "helmholtz": {"x=-1": (0, -1.0), "x=1": (0, 1.0), "y=-1": (1, -1.0), "y=1": (1, 1.0)},
+    }
+    for name, expected in faces.items():
+        problem = pdes.PROBLEMS[name]()
+        lo, hi = np.asarray(problem.lo), np.asarray(problem.hi)
+        assert [c.name for c in problem.conditions] == list(expected)
+        for c in problem.conditions:
+            axis, value = expected[c.name]
+            want = lo + unit * (hi - lo)
+            want[:, axis] = value
+            np.testing.assert_array_equal(c.points, want)
+
+
 def test_problems_are_consistent_with_their_references(x64):
     # each benchmark's own residual vanishes on its exact solution (closed forms)
     for name, fn in (
