@@ -96,7 +96,7 @@ def helmholtz() -> Problem:
     conditions = tuple(
         Condition(f"{'xy'[a]}={v:g}", _edge(a, v, lo, hi), _value(0.0))
         for a in (0, 1)
-        for i, v in enumerate((-1.0, 1.0))
+        for v in (-1.0, 1.0)
     )
     return Problem(
         "helmholtz",
