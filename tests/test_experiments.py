@@ -182,6 +182,24 @@ def test_run_pikan_benchmarks_writes_results(tmp_path):
         pikan_benchmarks.run(bad, str(tmp_path))
 
 
+def test_pikan_benchmarks_resample_switch_passes_the_schedule_or_nothing(tmp_path, monkeypatch):
+    from kanflow_experiments import pikan_benchmarks
+
+    seen = []
+
+    def stop(problem, model, steps, **kwargs):  # records the call instead of training
+        seen.append(kwargs["resample_at"])
+        raise StopIteration
+
+    monkeypatch.setattr(kf.pinn.pde, "train", stop)
+    for flag in (True, False):
+        cfg = pikan_benchmarks.Config(problems=("burgers",), models=("kan",), resample=flag)
+        with pytest.raises(StopIteration):
+            pikan_benchmarks.run(cfg, str(tmp_path), quiet=True)
+    # the paper's Burgers resamplings (50k, 75k of 1e5 steps), then none
+    assert seen == [(50000, 75000), ()]
+
+
 def test_pikan_jaxkan_parametrisation_averages_like_jaxkan():
     import optax
 
