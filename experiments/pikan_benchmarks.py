@@ -118,7 +118,10 @@ class Config:
         coefficients ``N(0, 0.1^2)``; here both scales start at ``1 / in`` in
         every layer, so the function at initialisation is theirs, and Adam's
         steps on the two scales are divided by ``in``, as Adam on ``c`` moves
-        ``c / in``).
+        ``c / in``; grid updates widen the uniform grid by 0.01 at each end, as
+        theirs do). From the same start and points, training then follows
+        the authors' code to float32 rounding
+        (``benchmarks/pikan_jaxkan_crosscheck.py``).
       resample: whether to apply the schedule's residual-based resamplings
         (Burgers, Allen-Cahn); ``False`` trains on the first points throughout.
     """
@@ -214,8 +217,13 @@ def _plot(problem, result, out_dir: str) -> None:
     plt.close(fig)
 
 
-def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
-    """Trains each (problem, model); returns the table."""
+def run(cfg: Config, out_dir: str, quiet: bool = False, kan_start: dict | None = None) -> Report:
+    """Trains each (problem, model); returns the table.
+
+    ``kan_start``: variables every KAN starts from instead of ``model.init`` with
+    ``cfg.seed`` (the ``[2, 8, 8, 1]`` KAN's structure at G = 3; e.g. jaxKAN's
+    initial network copied over, as ``benchmarks/pikan_jaxkan_crosscheck.py``
+    does)."""
     check_names("problem", cfg.problems, tuple(kf.pinn.pdes.PROBLEMS))
     check_names("model", cfg.models, ("kan", "mlp"))
     check_names("parametrisation", (cfg.parametrisation,), ("pykan", "jaxkan"))
@@ -235,15 +243,18 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
         final_kan = kan_params(max(sched["grids"].values()))
         for model_name in cfg.models:
             optimizer = start = None  # Adam (Nesterov), model.init
+            margin = 0.0
             if model_name == "kan":
                 settings = {}
                 if cfg.parametrisation == "jaxkan":
                     settings, optimizer = _jaxkan_like(lr)
+                    margin = 0.01
                 model = kf.models.KAN(
                     (2, 8, 8, 1), grid_size=3, use_bias=True, grid_range=(-1.0, 1.0), **settings
                 )
                 if cfg.parametrisation == "jaxkan":
                     start = _jaxkan_start(model, cfg.seed)
+                start = start if kan_start is None else kan_start
                 until = _scaled(sched["update_until"], cfg.steps)
                 events = dict(grid_sizes=grids, grid_update_every=update, grid_update_until=until)
             else:
@@ -258,6 +269,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False) -> Report:
                 learning_rate=lr,
                 collocation=cfg.collocation,
                 grid_eps=sched["grid_eps"],
+                grid_margin=margin,
                 resample_at=resample,
                 resample_pool=32 * cfg.collocation,  # the paper: 2^17 for 4096 points
                 nesterov=True,

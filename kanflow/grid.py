@@ -47,6 +47,7 @@ def knots_from_samples(
     order: int,
     grid_eps: float = 0.02,
     grid_range: tuple[float, float] | None = None,
+    margin: float = 0.0,
 ) -> Array:
     """Knots fitted to samples, one vector per input.
 
@@ -57,6 +58,8 @@ def knots_from_samples(
       grid_eps: 1 gives a uniform grid on ``[min, max]``, 0 a purely
         quantile-based one.
       grid_range: if given, ignore the samples and use a uniform grid on it.
+      margin: the uniform grid spans ``[min - margin, max + margin]`` (pykan:
+        0; jaxKAN 0.1: 0.01), and the extension steps grow to match.
 
     Returns:
       ``[in, G + 2k + 1]`` knots.
@@ -66,6 +69,8 @@ def knots_from_samples(
         raise ValueError(f"samples x must be [n >= 1, in], got shape {x.shape}")
     if not 0.0 <= grid_eps <= 1.0:
         raise ValueError(f"grid_eps must be in [0, 1], got {grid_eps}")
+    if not margin >= 0.0:
+        raise ValueError(f"margin must be >= 0, got {margin}")
     if grid_range is not None:
         knots = uniform_knots(grid_size, order, grid_range).astype(x.dtype)
         return jnp.tile(knots, (x.shape[1], 1))
@@ -74,9 +79,10 @@ def knots_from_samples(
     adaptive = xs[idx].T  # [in, G + 1]
     lo, hi = xs[0], xs[-1]
     span = jnp.where(hi > lo, hi - lo, 1.0)  # a constant input still gets a valid grid
-    uniform = lo[:, None] + span[:, None] * jnp.linspace(0.0, 1.0, grid_size + 1, dtype=x.dtype)
+    unit = jnp.linspace(0.0, 1.0, grid_size + 1, dtype=x.dtype)
+    uniform = (lo - margin)[:, None] + (span + 2 * margin)[:, None] * unit
     grid = grid_eps * uniform + (1 - grid_eps) * adaptive
-    h = (span / grid_size)[:, None]
+    h = ((span + 2 * grid_eps * margin) / grid_size)[:, None]  # the mixed grid's mean step
     steps = jnp.arange(1, order + 1, dtype=x.dtype)
     left = grid[:, :1] - h * steps[::-1]
     right = grid[:, -1:] + h * steps
@@ -111,9 +117,9 @@ def refit_coefficients(
     return jax.vmap(solve, in_axes=(1, 1))(design, old)
 
 
-@functools.partial(jax.jit, static_argnums=(3, 4, 5, 6, 7))
-def _refit_layer(x, knots, coef, order, grid_size, grid_eps, grid_range, ridge):
-    new_knots = knots_from_samples(x, grid_size, order, grid_eps, grid_range)
+@functools.partial(jax.jit, static_argnums=(3, 4, 5, 6, 7, 8))
+def _refit_layer(x, knots, coef, order, grid_size, grid_eps, grid_range, ridge, margin):
+    new_knots = knots_from_samples(x, grid_size, order, grid_eps, grid_range, margin)
     return new_knots, refit_coefficients(x, knots, coef, new_knots, order, ridge)
 
 
@@ -137,6 +143,7 @@ def update(
     grid_eps: float = 0.02,
     grid_range: tuple[float, float] | None = None,
     ridge: float = 0.0,
+    margin: float = 0.0,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Moves every B-spline grid of ``model`` to the samples ``x`` and refits.
 
@@ -150,7 +157,7 @@ def update(
       x: a batch of model inputs ``[n, in]``.
       grid_size: new G (extension); it needs a ``grid_size`` attribute on
         ``model``. ``None`` keeps the current G.
-      grid_eps, grid_range: see :func:`knots_from_samples`.
+      grid_eps, grid_range, margin: see :func:`knots_from_samples`.
       ridge: see :func:`refit_coefficients`.
 
     Returns:
@@ -174,7 +181,15 @@ def update(
         xin = layers[path].astype(knots.dtype)
         grid_range = None if grid_range is None else tuple(map(float, grid_range))
         new_knots, new_coef = _refit_layer(
-            xin, knots, coef, int(order), int(g), float(grid_eps), grid_range, float(ridge)
+            xin,
+            knots,
+            coef,
+            int(order),
+            int(g),
+            float(grid_eps),
+            grid_range,
+            float(ridge),
+            float(margin),
         )
         params[path + ("coef",)] = new_coef.astype(coef.dtype)
         grids[path + ("knots",)] = new_knots.astype(knots.dtype)

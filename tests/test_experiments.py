@@ -182,22 +182,31 @@ def test_run_pikan_benchmarks_writes_results(tmp_path):
         pikan_benchmarks.run(bad, str(tmp_path))
 
 
-def test_pikan_benchmarks_resample_switch_passes_the_schedule_or_nothing(tmp_path, monkeypatch):
+def test_pikan_benchmarks_passes_resampling_grid_margin_and_start(tmp_path, monkeypatch):
     from kanflow_experiments import pikan_benchmarks
 
     seen = []
 
     def stop(problem, model, steps, **kwargs):  # records the call instead of training
-        seen.append(kwargs["resample_at"])
+        seen.append((kwargs["resample_at"], kwargs["grid_margin"], kwargs["variables"]))
         raise StopIteration
 
     monkeypatch.setattr(kf.pinn.pde, "train", stop)
-    for flag in (True, False):
-        cfg = pikan_benchmarks.Config(problems=("burgers",), models=("kan",), resample=flag)
+    given = {"params": {}}
+    for flag, par, start in (
+        (True, "pykan", None),
+        (False, "pykan", None),
+        (True, "jaxkan", given),
+    ):
+        cfg = pikan_benchmarks.Config(
+            problems=("burgers",), models=("kan",), resample=flag, parametrisation=par
+        )
         with pytest.raises(StopIteration):
-            pikan_benchmarks.run(cfg, str(tmp_path), quiet=True)
-    # the paper's Burgers resamplings (50k, 75k of 1e5 steps), then none
-    assert seen == [(50000, 75000), ()]
+            pikan_benchmarks.run(cfg, str(tmp_path), quiet=True, kan_start=start)
+    # the paper's Burgers resamplings (50k, 75k of 1e5 steps), then none; jaxKAN's grid
+    # updates widen the uniform grid by 0.01; a given start replaces model.init
+    assert [s[:2] for s in seen] == [((50000, 75000), 0.0), ((), 0.0), ((50000, 75000), 0.01)]
+    assert seen[0][2] is None and seen[2][2] is given
 
 
 def test_pikan_jaxkan_parametrisation_averages_like_jaxkan():

@@ -32,6 +32,31 @@ def test_knots_from_samples_quantiles_and_extension(x64):
     kf.grid.check_knots(knots)
 
 
+def test_knots_margin_widens_the_uniform_grid_as_jaxkan(x64):
+    x = np.random.default_rng(1).normal(size=(500, 3))
+    lo, hi, m, g, k = x.min(0), x.max(0), 0.2, 5, 3
+    knots = lambda eps, margin=m: np.asarray(
+        kf.grid.knots_from_samples(jnp.asarray(x), g, k, grid_eps=eps, margin=margin)
+    )
+    # all uniform: one uniform knot vector from lo - m - k h to hi + m + k h
+    h = (hi - lo + 2 * m) / g
+    want = (lo - m)[:, None] + h[:, None] * np.arange(-k, g + k + 1)
+    np.testing.assert_allclose(knots(1.0), want, rtol=1e-12)
+    # no uniform share: the margin changes nothing
+    np.testing.assert_allclose(knots(0.0), knots(0.0, 0.0), rtol=1e-12)
+    # in between: the grid mixes linearly, and the extension steps are its mean step
+    mixed = knots(0.3)
+    inner = slice(k, -k)
+    np.testing.assert_allclose(
+        mixed[:, inner], 0.3 * knots(1.0)[:, inner] + 0.7 * knots(0.0)[:, inner]
+    )
+    step = ((mixed[:, -k - 1] - mixed[:, k]) / g)[:, None]
+    np.testing.assert_allclose(np.diff(mixed[:, : k + 1]), np.broadcast_to(step, (3, k)))
+    np.testing.assert_allclose(np.diff(mixed[:, -k - 1 :]), np.broadcast_to(step, (3, k)))
+    with pytest.raises(ValueError, match="margin must be >= 0"):
+        knots(0.3, -0.1)
+
+
 def test_extension_on_fixed_range_is_exact(x64):
     # refining a uniform grid by 2 nests the spline spaces: exact up to round-off
     model, variables, x = random_kan((3, 4, 2))

@@ -351,6 +351,7 @@ def train(
     grid_update_every: int | None = None,
     grid_update_until: int | None = None,
     grid_eps: float = 0.05,
+    grid_margin: float = 0.0,
     resample_at: Sequence[int] = (),
     resample_pool: int = 2**16,
     eval_every: int = 1000,
@@ -380,7 +381,9 @@ def train(
         the first step).
       grid_update_until: the last step such an update may fall on (default:
         none; arXiv 2407.17611 stops them at 70000 or 75000 of 1e5 steps).
-      grid_eps: uniform share of the updated grids (:func:`kanflow.grid.update`).
+      grid_eps, grid_margin: uniform share of the updated grids and how far its
+        uniform part reaches past the samples (:func:`kanflow.grid.update`'s
+        ``grid_eps`` and ``margin``; jaxKAN 0.1 widens by 0.01, pykan by 0).
       resample_at: steps at which all collocation points are redrawn by RAD
         (:func:`rad_resample`, ``k = c = 1``) from a Sobol pool of
         ``resample_pool`` points; the interior RBA weights restart at their
@@ -482,14 +485,21 @@ def train(
 
     def move_grids(params, rest, x):
         """The grids moved to the layer inputs on ``x`` (same G), coefficients refitted."""
-        _, new_vars = kgrid.update(model, {"params": params, **rest}, x, grid_eps=grid_eps)
+        _, new_vars = kgrid.update(
+            model, {"params": params, **rest}, x, grid_eps=grid_eps, margin=grid_margin
+        )
         return new_vars["params"], {k: v for k, v in new_vars.items() if k != "params"}
 
     bar = tqdm(total=steps, desc=problem.name, disable=quiet, dynamic_ncols=True)
     for i in range(steps):
         if i in grid_sizes and i > 0:
             new_model, new_vars = kgrid.extend(
-                model, {"params": params, **rest}, x, grid_sizes[i], grid_eps=grid_eps
+                model,
+                {"params": params, **rest},
+                x,
+                grid_sizes[i],
+                grid_eps=grid_eps,
+                margin=grid_margin,
             )
             opt_state = transfer_moments(optimizer, opt_state, new_vars["params"])
             model, params = new_model, new_vars["params"]
