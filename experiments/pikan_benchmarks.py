@@ -159,6 +159,9 @@ def mlp_width(n_params: int) -> int:
 #: the KAN layer's two edge scales, which jaxKAN's averaging layer writes as c / in
 _SCALES = ("scale_base", "scale_sp")
 
+#: how far jaxKAN 0.1's grid updates reach past the samples (``pde.train``'s ``grid_margin``)
+JAXKAN_GRID_MARGIN = 0.01
+
 
 def _jaxkan_like(lr) -> tuple[dict, optax.GradientTransformation]:
     """KAN settings and optimiser that mimic jaxKAN 0.1's averaging layer (see ``Config``);
@@ -248,13 +251,14 @@ def run(cfg: Config, out_dir: str, quiet: bool = False, kan_start: dict | None =
                 settings = {}
                 if cfg.parametrisation == "jaxkan":
                     settings, optimizer = _jaxkan_like(lr)
-                    margin = 0.01
+                    margin = JAXKAN_GRID_MARGIN
                 model = kf.models.KAN(
                     (2, 8, 8, 1), grid_size=3, use_bias=True, grid_range=(-1.0, 1.0), **settings
                 )
-                if cfg.parametrisation == "jaxkan":
+                if kan_start is not None:
+                    start = kan_start
+                elif cfg.parametrisation == "jaxkan":
                     start = _jaxkan_start(model, cfg.seed)
-                start = start if kan_start is None else kan_start
                 until = _scaled(sched["update_until"], cfg.steps)
                 events = dict(grid_sizes=grids, grid_update_every=update, grid_update_until=until)
             else:
