@@ -57,7 +57,8 @@ def knots_from_samples(
       order: spline degree k.
       grid_eps: 1 gives a uniform grid on ``[min, max]``, 0 a purely
         quantile-based one.
-      grid_range: if given, ignore the samples and use a uniform grid on it.
+      grid_range: if given, ignore the samples and use a uniform grid on it
+        (``grid_eps`` and ``margin`` then have no effect).
       margin: the uniform grid spans ``[min - margin, max + margin]`` (pykan:
         0; jaxKAN 0.1: 0.01), and the extension steps grow to match.
 
