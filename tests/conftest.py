@@ -21,7 +21,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 _inherited = os.environ.get("JAX_COMPILATION_CACHE_DIR")
 if _inherited is None or _inherited == os.environ.get("KANFLOW_TEST_XLA_CACHE"):
     _cache = tempfile.mkdtemp(prefix="kanflow-xla-cache-")
-    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)  # xdist workers may skip it
     os.environ["JAX_COMPILATION_CACHE_DIR"] = os.environ["KANFLOW_TEST_XLA_CACHE"] = _cache
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
@@ -39,3 +39,9 @@ def x64():
     """Runs the test with ``jax_enable_x64``."""
     with jax.enable_x64(True):
         yield
+
+
+def pytest_unconfigure(config):
+    """Removes this process's compilation cache (atexit alone missed an xdist worker's)."""
+    if os.environ.get("KANFLOW_TEST_XLA_CACHE") == os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        shutil.rmtree(os.environ["KANFLOW_TEST_XLA_CACHE"], ignore_errors=True)
