@@ -1,6 +1,5 @@
 """Test configuration: four host CPU devices for sharding tests, float64 helper."""
 
-import atexit
 import os
 import shutil
 import tempfile
@@ -16,12 +15,11 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # Many tests (and the notebooks' kernels, which inherit this environment) compile the same
 # small programs again: a compilation cache private to this process cuts the CPU time of
 # tests/test_symbolic_model.py + tests/test_grid.py by 16 % from cold (measured here). One
-# directory per process (xdist worker), so no two processes write one file, removed at exit.
+# directory per process (xdist worker), so no two processes write one file; removed at the end.
 # (xdist's workers inherit the controller's environment: a directory set here is replaced.)
 _inherited = os.environ.get("JAX_COMPILATION_CACHE_DIR")
 if _inherited is None or _inherited == os.environ.get("KANFLOW_TEST_XLA_CACHE"):
     _cache = tempfile.mkdtemp(prefix="kanflow-xla-cache-")
-    atexit.register(shutil.rmtree, _cache, ignore_errors=True)  # xdist workers may skip it
     os.environ["JAX_COMPILATION_CACHE_DIR"] = os.environ["KANFLOW_TEST_XLA_CACHE"] = _cache
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
@@ -42,6 +40,6 @@ def x64():
 
 
 def pytest_unconfigure(config):
-    """Removes this process's compilation cache (atexit alone missed an xdist worker's)."""
+    """Removes this process's compilation cache (an xdist worker may skip atexit handlers)."""
     if os.environ.get("KANFLOW_TEST_XLA_CACHE") == os.environ.get("JAX_COMPILATION_CACHE_DIR"):
         shutil.rmtree(os.environ["KANFLOW_TEST_XLA_CACHE"], ignore_errors=True)
