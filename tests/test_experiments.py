@@ -188,7 +188,10 @@ def test_pikan_benchmarks_passes_resampling_grid_margin_and_start(tmp_path, monk
     seen = []
 
     def stop(problem, model, steps, **kwargs):  # records the call instead of training
-        seen.append((kwargs["resample_at"], kwargs["grid_margin"], kwargs["variables"]))
+        kw = kwargs
+        seen.append(
+            (kw["resample_at"], kw["grid_margin"], kw["variables"], problem.name, kw["causal_axis"])
+        )
         raise StopIteration
 
     monkeypatch.setattr(kf.pinn.pde, "train", stop)
@@ -207,6 +210,19 @@ def test_pikan_benchmarks_passes_resampling_grid_margin_and_start(tmp_path, monk
     # updates widen the uniform grid by 0.01; a given start replaces model.init
     assert [s[:2] for s in seen] == [((50000, 75000), 0.0), ((), 0.0), ((50000, 75000), 0.01)]
     assert seen[0][2] is None and seen[2][2] is given
+    # causal training in t for the evolution problems only
+    assert [s[4] for s in seen] == [None] * 3
+    seen.clear()
+    for name in ("diffusion", "helmholtz", "burgers", "allen_cahn"):
+        cfg = pikan_benchmarks.Config(problems=(name,), models=("kan",), causal=True)
+        with pytest.raises(StopIteration):
+            pikan_benchmarks.run(cfg, str(tmp_path), quiet=True)
+    assert [s[3:] for s in seen] == [
+        ("diffusion", 0),
+        ("helmholtz", None),
+        ("burgers", 0),
+        ("allen_cahn", 0),
+    ]
 
 
 def test_pikan_jaxkan_parametrisation_averages_like_jaxkan():

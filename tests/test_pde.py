@@ -325,3 +325,52 @@ def test_train_diffusion_with_extension_and_resampling():
     assert np.isfinite(result.u(problem.eval_points[:5])).all()
     with pytest.raises(ValueError, match="must lie in"):
         pde.train(problem, model, 10, grid_sizes={20: 6})
+
+
+def test_causal_weights_and_loss_against_a_loop(x64):
+    rng = np.random.default_rng(0)
+    losses = rng.uniform(0, 2, 7)
+    for eps in (0.0, 0.3, 5.0):
+        want = [np.exp(-eps * sum(losses[:i])) for i in range(7)]
+        np.testing.assert_allclose(pde.causal_weights(jnp.asarray(losses), eps), want, rtol=1e-13)
+    grad = jax.grad(lambda l: pde.causal_weights(l, 1.0).sum())(jnp.asarray(losses))
+    assert float(jnp.abs(grad).sum()) == 0.0  # the weights carry no gradient
+    # uneven slices, one empty: mean over the non-empty slices of w_i * (mean of slice i)
+    sq = rng.uniform(0, 1, 40)
+    slices = rng.choice([0, 1, 3, 4], 40, p=[0.1, 0.2, 0.3, 0.4])
+    got, w = pde._causal_loss(jnp.asarray(sq), jnp.asarray(slices), 5, jnp.asarray(0.7))
+    means = [sq[slices == i].mean() if (slices == i).any() else 0.0 for i in range(5)]
+    w_loop = [np.exp(-0.7 * sum(means[:i])) for i in range(5)]
+    want = sum(w_loop[i] * means[i] for i in (0, 1, 3, 4)) / 4
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    np.testing.assert_allclose(w, w_loop, rtol=1e-13)
+    t = jnp.asarray([[0.0, 5.0], [0.249, 0.0], [0.25, 0.0], [0.999, 0.0], [1.0, 0.0]])
+    np.testing.assert_array_equal(pde._time_slices(t, 0, 0.0, 1.0, 4), [0, 0, 1, 3, 3])
+
+
+def test_train_causal():
+    """eps = 0 with equally filled slices is plain training; the eps ladder climbs one rung
+    per step while every weight exceeds the tolerance; bad arguments are named."""
+    problem = pdes.diffusion()
+    model = kf.models.KAN((2, 3, 1), grid_size=3, use_bias=True)
+    kw = dict(collocation=64, eval_every=1, quiet=True, seed=4, learning_rate=1e-2)
+    plain = pde.train(problem, model, 3, **kw)
+    flat = pde.train(problem, model, 3, causal_axis=0, causal_slices=8, causal_eps=(0.0,), **kw)
+    # 64 scrambled Sobol points put 8 in each eighth of t
+    np.testing.assert_allclose(flat.history["loss"], plain.history["loss"], rtol=1e-5)
+    assert flat.history["causal_min_weight"] == [1.0] * 3
+    ladder = (0.0, 1e-3, 2e-3)
+    climb = pde.train(problem, model, 4, causal_axis=0, causal_eps=ladder, causal_tol=1e-30, **kw)
+    assert climb.history["causal_eps"] == [0.0, 1e-3, 2e-3, 2e-3]
+    steep = pde.train(problem, model, 3, causal_axis=0, causal_eps=(1e4,), **kw)
+    assert steep.history["causal_eps"] == [1e4] * 3
+    assert max(steep.history["causal_min_weight"]) < 1e-3  # late slices switched off
+    assert not np.allclose(steep.history["loss"][1:], plain.history["loss"][1:], rtol=1e-3)
+    for bad, match in [
+        (dict(causal_axis=2), "causal_axis"),
+        (dict(causal_axis=0, causal_eps=()), "causal_eps"),
+        (dict(causal_axis=0, causal_slices=0), "causal_slices"),
+        (dict(causal_axis=0, causal_tol=0.0), "causal_tol"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            pde.train(problem, model, 2, **bad, **kw)

@@ -16,6 +16,10 @@ low-dimensional inputs of PDEs.
 * :func:`rad_probabilities` / :func:`rad_resample`: residual-based adaptive
   distribution (arXiv 2207.10289): sample new points with probability
   ``propto |r|^k / mean(|r|^k) + c``.
+* :func:`causal_weights`: causal training (arXiv 2203.07404): the interior
+  loss is split into time slices and slice ``i`` is weighted by
+  ``exp(-eps * sum_{k<i} L_k)``, so later times count only once earlier ones
+  are resolved; ``eps`` grows through a ladder as every weight nears 1.
 * :func:`transfer_moments`: the adaptive state transition of arXiv 2407.17611
   at a grid extension: Adam's step count is kept and each moment of a spline
   coefficient row is resampled onto the new row length by linear
@@ -47,6 +51,7 @@ __all__ = [
     "Condition",
     "PDEResult",
     "Problem",
+    "causal_weights",
     "latin_hypercube",
     "laplacian",
     "partial",
@@ -222,6 +227,37 @@ def rad_resample(
     return candidates[idx]
 
 
+def causal_weights(slice_losses: Array, eps: float | Array) -> Array:
+    """``exp(-eps * sum_{k<i} L_k)`` for time-slice losses ``L [n_slices]`` -> ``[n_slices]``.
+
+    Causal training (Wang, Sankaran & Perdikaris, arXiv 2203.07404, eq. 2.9):
+    slice ``i``'s residual loss counts only once the slices before it are
+    small. The first weight is 1; the weights carry no gradient.
+    """
+    losses = jax.lax.stop_gradient(slice_losses)
+    before = jnp.cumsum(losses) - losses
+    return jnp.exp(-eps * before)
+
+
+def _time_slices(x: Array, axis: int, lo: float, hi: float, n: int) -> Array:
+    """Slice index in ``[0, n)`` of each point of ``x [m, d]`` along ``axis`` -> ``[m]`` int32."""
+    frac = (x[:, axis] - lo) / (hi - lo)
+    return jnp.clip(jnp.floor(frac * n), 0, n - 1).astype(jnp.int32)
+
+
+def _causal_loss(sq: Array, slices: Array, n: int, eps: Array) -> tuple[Array, Array]:
+    """The causally weighted mean of per-point losses ``sq [m]`` over ``n`` time slices.
+
+    Returns ``(loss, weights [n])``: ``mean_i(w_i L_i)`` over the non-empty
+    slices, ``L_i`` the mean of ``sq`` in slice ``i``.
+    """
+    sums = jax.ops.segment_sum(sq, slices, num_segments=n)
+    counts = jax.ops.segment_sum(jnp.ones_like(sq), slices, num_segments=n)
+    losses = sums / jnp.maximum(counts, 1)
+    w = causal_weights(losses, eps)
+    return jnp.sum(w * losses) / jnp.maximum(jnp.sum(counts > 0), 1), w
+
+
 def _resample_row(leaf: Array, length: int) -> Array:
     """Linear interpolation of ``leaf [..., J, out]`` along axis -2 to ``length`` entries."""
     old = leaf.shape[-2]
@@ -354,6 +390,10 @@ def train(
     grid_margin: float = 0.0,
     resample_at: Sequence[int] = (),
     resample_pool: int = 2**16,
+    causal_axis: int | None = None,
+    causal_slices: int = 32,
+    causal_eps: Sequence[float] = (1e-2, 1e-1, 1.0, 10.0, 100.0),
+    causal_tol: float = 0.99,
     eval_every: int = 1000,
     nesterov: bool = False,
     optimizer: optax.GradientTransformation | None = None,
@@ -388,6 +428,16 @@ def train(
         (:func:`rad_resample`, ``k = c = 1``) from a Sobol pool of
         ``resample_pool`` points; the interior RBA weights restart at their
         mean, and adaptive grids move to the new points.
+      causal_axis: the time coordinate, for causal training (arXiv
+        2203.07404; default None: off): the interior loss becomes
+        ``mean_i(w_i L_i)`` over ``causal_slices`` equal slices of the box
+        along this axis, ``L_i`` the slice's mean weighted squared residual and
+        ``w_i`` = :func:`causal_weights`. ``eps`` starts at ``causal_eps[0]``
+        and moves to the next entry once every ``w_i`` exceeds ``causal_tol``
+        (checked each step, in the compiled step), staying at the last; the
+        defaults are the paper's ladder and tolerance. Boundary and initial
+        terms are not weighted. ``history`` then also records
+        ``causal_eps`` and ``causal_min_weight``.
       eval_every: relative L2 error every this many steps.
       nesterov: Adam with Nesterov momentum (NAdam; arXiv 2407.17611's
         adaptive runs use it).
@@ -413,6 +463,17 @@ def train(
     grid_sizes = dict(grid_sizes or {})
     if any(not 0 <= s < steps for s in grid_sizes) or any(not 0 < s < steps for s in resample_at):
         raise ValueError("grid_sizes and resample_at steps must lie in [0, steps)")
+    causal_eps = tuple(float(e) for e in causal_eps)
+    if causal_axis is not None:
+        if not 0 <= causal_axis < len(problem.lo):
+            raise ValueError(f"causal_axis must be in [0, {len(problem.lo)}), got {causal_axis}")
+        if causal_slices < 1 or not causal_eps or any(e < 0 for e in causal_eps):
+            raise ValueError(
+                "causal_slices must be >= 1 and causal_eps a non-empty sequence of values >= 0, "
+                f"got {causal_slices} and {causal_eps}"
+            )
+        if not 0 < causal_tol <= 1:
+            raise ValueError(f"causal_tol must be in (0, 1], got {causal_tol}")
     if grid_sizes and not hasattr(model, "grid_size"):
         raise ValueError(f"grid_sizes needs a model with a grid_size, got {type(model).__name__}")
     t0 = time.perf_counter()
@@ -436,6 +497,17 @@ def train(
         optimizer = optax.adam(learning_rate, nesterov=nesterov)
     opt_state = optimizer.init(params)
     weights = [jnp.ones(x.shape[0], dtype)] + [jnp.ones(c.shape[0], dtype) for c in cond_x]
+    causal = causal_axis is not None
+    eps_ladder = jnp.asarray(causal_eps, dtype)
+
+    def slices_of(x):
+        if not causal:
+            return jnp.zeros(x.shape[0], jnp.int32)
+        a = causal_axis
+        return _time_slices(x, a, problem.lo[a], problem.hi[a], causal_slices)
+
+    slices = slices_of(x)
+    rung = jnp.zeros((), jnp.int32)  # the position on the eps ladder
 
     def make_step(net):
         def terms(p, rest, x):
@@ -444,23 +516,32 @@ def train(
             rs += [c.residual(u, z) for c, z in zip(problem.conditions, cond_x, strict=True)]
             return rs
 
-        def loss_fn(p, rest, x, weights):
+        def loss_fn(p, rest, x, weights, slices, rung):
             rs = terms(p, rest, x)
             scales = [problem.residual_weight] + [c.weight for c in problem.conditions]
-            loss = sum(
-                s * jnp.mean((w * r) ** 2) for s, w, r in zip(scales, weights, rs, strict=True)
-            )
-            return loss, rs
+            means = [jnp.mean((w * r) ** 2) for w, r in zip(weights, rs, strict=True)]
+            cw = jnp.ones(1, dtype)
+            if causal:
+                sq = (weights[0] * rs[0]) ** 2
+                means[0], cw = _causal_loss(sq, slices, causal_slices, eps_ladder[rung])
+            loss = sum(s * m for s, m in zip(scales, means, strict=True))
+            return loss, (rs, jnp.min(cw))
 
         @jax.jit
-        def step(p, opt_state, rest, x, weights):
-            (loss, rs), grads = jax.value_and_grad(loss_fn, has_aux=True)(p, rest, x, weights)
+        def step(p, opt_state, rest, x, weights, slices, rung):
+            (loss, (rs, min_cw)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+                p, rest, x, weights, slices, rung
+            )
             updates, opt_state = optimizer.update(grads, opt_state, p)
             if rba:
                 weights = [
                     rba_update(w, r, rba_gamma, rba_eta) for w, r in zip(weights, rs, strict=True)
                 ]
-            return optax.apply_updates(p, updates), opt_state, weights, loss
+            if causal:
+                rung = jnp.where(
+                    min_cw > causal_tol, jnp.minimum(rung + 1, len(causal_eps) - 1), rung
+                )
+            return optax.apply_updates(p, updates), opt_state, weights, loss, rung, min_cw
 
         @jax.jit
         def interior(p, rest, x):
@@ -474,6 +555,8 @@ def train(
 
     step, interior, predict = make_step(model)
     history: dict[str, list] = {"step": [], "loss": [], "l2": []}
+    if causal:
+        history |= {"causal_eps": [], "causal_min_weight": []}
     key = jax.random.key(seed + 1)
     pool = None
 
@@ -518,9 +601,12 @@ def train(
             key, sub = jax.random.split(key)
             x = rad_resample(sub, pool, interior(params, rest, pool), collocation)
             weights[0] = jnp.full_like(weights[0], jnp.mean(weights[0]))
+            slices = slices_of(x)
             if "grid" in rest:
                 params, rest = move_grids(params, rest, x)
-        params, opt_state, weights, loss = step(params, opt_state, rest, x, weights)
+        params, opt_state, weights, loss, next_rung, min_cw = step(
+            params, opt_state, rest, x, weights, slices, rung
+        )
         bar.update(1)
         if (i + 1) % eval_every == 0 or i + 1 == steps:
             loss = float(loss)
@@ -530,7 +616,11 @@ def train(
             history["step"].append(i + 1)
             history["loss"].append(loss)
             history["l2"].append(error(params, rest))
+            if causal:  # the eps this step trained with, and its smallest weight
+                history["causal_eps"].append(causal_eps[int(rung)])
+                history["causal_min_weight"].append(float(min_cw))
             bar.set_postfix(loss=f"{loss:.3e}", l2=f"{history['l2'][-1]:.3e}")
+        rung = next_rung
     bar.close()
 
     def u(z) -> np.ndarray:
