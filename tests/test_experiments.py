@@ -187,8 +187,7 @@ def test_pikan_benchmarks_passes_resampling_grid_margin_and_start(tmp_path, monk
 
     seen = []
 
-    def stop(problem, model, steps, **kwargs):  # records the call instead of training
-        kw = kwargs
+    def stop(problem, model, steps, **kw):  # records the call instead of training
         seen.append(
             (kw["resample_at"], kw["grid_margin"], kw["variables"], problem.name, kw["causal_axis"])
         )

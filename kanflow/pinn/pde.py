@@ -519,11 +519,13 @@ def train(
         def loss_fn(p, rest, x, weights, slices, rung):
             rs = terms(p, rest, x)
             scales = [problem.residual_weight] + [c.weight for c in problem.conditions]
-            means = [jnp.mean((w * r) ** 2) for w, r in zip(weights, rs, strict=True)]
-            cw = jnp.ones(1, dtype)
+            sq = (weights[0] * rs[0]) ** 2
             if causal:
-                sq = (weights[0] * rs[0]) ** 2
-                means[0], cw = _causal_loss(sq, slices, causal_slices, eps_ladder[rung])
+                first, cw = _causal_loss(sq, slices, causal_slices, eps_ladder[rung])
+            else:
+                first, cw = jnp.mean(sq), jnp.ones(1, dtype)
+            cond_means = [jnp.mean((w * r) ** 2) for w, r in zip(weights[1:], rs[1:], strict=True)]
+            means = [first, *cond_means]
             loss = sum(s * m for s, m in zip(scales, means, strict=True))
             return loss, (rs, jnp.min(cw))
 
