@@ -386,6 +386,7 @@ def train(
     grid_sizes: Mapping[int, int] | None = None,
     grid_update_every: int | None = None,
     grid_update_until: int | None = None,
+    grid_update_start: int = 0,
     grid_eps: float = 0.05,
     grid_margin: float = 0.0,
     resample_at: Sequence[int] = (),
@@ -416,11 +417,13 @@ def train(
         the optimiser's moments are carried over (:func:`transfer_moments`).
         A size at step 0 sets the initial grid.
       grid_update_every: also move the grids to the current layer inputs
-        (same G) every this many steps, starting at step 0 (as arXiv
-        2407.17611's code does: the grids fit the collocation points before
-        the first step).
+        (same G) every this many steps, from ``grid_update_start``.
       grid_update_until: the last step such an update may fall on (default:
         none; arXiv 2407.17611 stops them at 70000 or 75000 of 1e5 steps).
+      grid_update_start: the first such update's step: 0 (default) fits the
+        grids to the collocation points before the first step, as arXiv
+        2407.17611's code does; ``grid_update_start=grid_update_every`` keeps
+        the initial grids for one period.
       grid_eps, grid_margin: uniform share of the updated grids and how far its
         uniform part reaches past the samples (:func:`kanflow.grid.update`'s
         ``grid_eps`` and ``margin``; jaxKAN 0.1 widens by 0.01, pykan by 0).
@@ -474,6 +477,11 @@ def train(
             )
         if not 0 < causal_tol <= 1:
             raise ValueError(f"causal_tol must be in (0, 1], got {causal_tol}")
+    if grid_update_every is not None and (grid_update_every < 1 or grid_update_start < 0):
+        raise ValueError(
+            "grid_update_every must be >= 1 and grid_update_start >= 0, "
+            f"got {grid_update_every} and {grid_update_start}"
+        )
     if grid_sizes and not hasattr(model, "grid_size"):
         raise ValueError(f"grid_sizes needs a model with a grid_size, got {type(model).__name__}")
     t0 = time.perf_counter()
@@ -592,7 +600,8 @@ def train(
             step, interior, predict = make_step(model)
         elif (
             grid_update_every
-            and i % grid_update_every == 0
+            and i >= grid_update_start
+            and (i - grid_update_start) % grid_update_every == 0
             and (grid_update_until is None or i <= grid_update_until)
             and "grid" in rest
         ):
