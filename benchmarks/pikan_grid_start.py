@@ -15,9 +15,12 @@ Prints each run's relative L2 error every 2000 steps, then the error at
 ``--stop`` per seed and arm.
 
 What to expect (measured, Allen-Cahn, ``--stop 20000``, one core per run,
-shared with other runs: 20-27 min each): with the step-0 fit the error stalls
-at 0.40-0.48 by step 20000 (seeds 0, 1, 2), without it 0.08-0.09 (seeds 0, 1);
-both arms stand at 0.53-0.55 at step 10000.
+shared with other runs: 20-33 min each), relative L2 error at step 20000:
+with the step-0 fit 0.396 / 0.484 / 0.476 (seeds 0 / 1 / 2), stalled since
+step 12000; without it 0.093 / 0.080 / 0.227, still falling; both arms stand
+at 0.53-0.55 at step 10000. At initialisation the hidden layers' inputs span
+0.07-0.83 of the (-1, 1) grid range, and the step-0 fit narrows their grids to
+that.
 """
 
 from __future__ import annotations
