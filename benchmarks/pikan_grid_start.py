@@ -4,8 +4,8 @@ Run::
 
     python benchmarks/pikan_grid_start.py --problem allen_cahn --stop 20000 --seeds 0 1 2
 
-Trains the benchmark's ``[2, 8, 8, 1]`` KAN (kanflow's parametrisation, as
-``kanflow run pikan_benchmarks models=kan`` does) by the problem's 1e5-step
+Trains the benchmark's ``[2, 8, 8, 1]`` KAN (``kanflow run pikan_benchmarks
+models=kan stop=...``, kanflow's parametrisation) by the problem's 1e5-step
 schedule (grid extensions, fixed-G grid updates, learning-rate factors,
 resamplings) up to step ``--stop``, twice per seed: with the fixed-G updates
 from step 0, so the grids are fitted to the collocation points before the
@@ -26,8 +26,7 @@ that.
 from __future__ import annotations
 
 import argparse
-
-import optax
+import tempfile
 
 import kanflow as kf
 from kanflow_experiments import pikan_benchmarks
@@ -35,29 +34,16 @@ from kanflow_experiments import pikan_benchmarks
 
 def run(problem_name: str, stop: int, seed: int, fit_at_start: bool) -> dict:
     """Trains the schedule's first ``stop`` steps; returns ``pde.train``'s history."""
-    sched = pikan_benchmarks.SCHEDULES[problem_name]
-    problem = kf.pinn.pdes.PROBLEMS[problem_name]()
-    model = kf.models.KAN((2, 8, 8, 1), grid_size=3, use_bias=True, grid_range=(-1.0, 1.0))
-    lr = optax.piecewise_constant_schedule(1e-3, {s: f for s, f in sched["lr"].items() if s < stop})
-    result = kf.pinn.pde.train(
-        problem,
-        model,
-        stop,
+    cfg = pikan_benchmarks.Config(
+        problems=(problem_name,),
+        models=("kan",),
         seed=seed,
-        learning_rate=lr,
-        collocation=4096,
-        grid_sizes={s: g for s, g in sched["grids"].items() if s < stop},
-        grid_update_every=sched["update"],
-        grid_update_until=sched["update_until"],
-        grid_update_start=0 if fit_at_start else sched["update"],
-        grid_eps=sched["grid_eps"],
-        resample_at=tuple(s for s in sched["resample"] if s < stop),
-        resample_pool=32 * 4096,
-        nesterov=True,
-        eval_every=2000,
-        quiet=True,
+        grid_fit_at_start=fit_at_start,
+        stop=stop,
     )
-    return result.history
+    with tempfile.TemporaryDirectory() as out:  # the trained network is not kept
+        report = pikan_benchmarks.run(cfg, out, quiet=True)
+    return report.metrics["results"][0]["history"]
 
 
 def main() -> None:

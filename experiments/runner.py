@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import time
+import types
 import typing
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -55,6 +56,13 @@ def _is_number(value: Any, kind: type) -> bool:
 
 def _parse(key: str, text: str, hint: Any) -> Any:
     """``text`` as a value of type ``hint`` (str, int, float, bool, tuple[...], optionals)."""
+    options = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in options:
+        if text.strip() == "None":
+            return None
+        rest = [o for o in options if o is not type(None)]
+        if len(rest) == 1:  # X | None: parsed as an X
+            return _parse(key, text, rest[0])
     if hint is str:
         return text
     if hint is bool and text.strip().lower() in ("true", "false"):

@@ -59,6 +59,14 @@ def test_overrides_parse_and_errors():
         runner.apply_overrides(Config(), ["seed=abc"])
     with pytest.raises(ValueError, match="not key=value"):
         runner.apply_overrides(Config(), ["seed"])
+    # optional fields: None, or a value of the other type, checked as that type
+    from kanflow_experiments import pikan_benchmarks
+
+    cfg = pikan_benchmarks.Config(stop=5)
+    assert runner.apply_overrides(cfg, ["stop=None"]).stop is None
+    assert runner.apply_overrides(cfg, ["stop=20000"]).stop == 20000
+    with pytest.raises(ValueError, match="expected int"):
+        runner.apply_overrides(cfg, ["stop=20k"])
 
 
 def _fake_experiment(during_run):
@@ -222,6 +230,37 @@ def test_pikan_benchmarks_passes_resampling_grid_margin_and_start(tmp_path, monk
         ("burgers", 0),
         ("allen_cahn", 0),
     ]
+
+
+def test_pikan_benchmarks_stop_and_grid_fit_at_start(tmp_path, monkeypatch):
+    from kanflow_experiments import pikan_benchmarks
+
+    seen = []
+
+    def stop(problem, model, steps, **kw):  # records the call instead of training
+        keys = ("grid_sizes", "resample_at", "grid_update_start", "grid_update_every")
+        seen.append((steps, *(kw[k] for k in keys)))
+        raise StopIteration
+
+    monkeypatch.setattr(kf.pinn.pde, "train", stop)
+    for fit, at in ((True, None), (False, 40000), (True, 20000), (False, 20001)):
+        cfg = pikan_benchmarks.Config(
+            problems=("allen_cahn",), models=("kan",), grid_fit_at_start=fit, stop=at
+        )
+        with pytest.raises(StopIteration):
+            pikan_benchmarks.run(cfg, str(tmp_path), quiet=True)
+    # the schedule's events before the stop only; updates from step 0 or after one period
+    grids, every = {0: 3, 8000: 8, 20000: 12}, 275
+    assert seen == [
+        (100000, grids, (20000, 30000, 40000, 50000, 60000), 0, every),
+        (40000, grids, (20000, 30000), every, every),
+        (20000, {0: 3, 8000: 8}, (), 0, every),
+        (20001, grids, (20000,), every, every),
+    ]
+    for bad in (0, 100001):
+        cfg = pikan_benchmarks.Config(problems=("allen_cahn",), stop=bad)
+        with pytest.raises(ValueError, match="stop must be in"):
+            pikan_benchmarks.run(cfg, str(tmp_path), quiet=True)
 
 
 def test_pikan_jaxkan_parametrisation_averages_like_jaxkan():
