@@ -1,5 +1,7 @@
 """PDE toolkit: derivatives, collocation, RBA, RAD, the state transition, references, training."""
 
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -391,3 +393,56 @@ def test_train_causal():
     ]:
         with pytest.raises(ValueError, match=match):
             pde.train(problem, model, 2, **bad, **kw)
+
+
+def test_train_resumes_from_a_checkpoint_exactly(tmp_path, monkeypatch):
+    """Interrupted after 6 of 12 steps (just before the grid extension at step 6, between
+    two resamplings, on a climbing causal ladder), a second call continues from step 6 and
+    ends bitwise where the uninterrupted run ends; checkpoints of another run or further
+    along are refused."""
+    problem = pdes.diffusion()
+    model = kf.models.KAN((2, 3, 1), grid_size=3, use_bias=True, grid_range=(-1.0, 1.0))
+    ladder = tuple(1e-3 * k for k in range(12))  # one rung per step: the rung is state
+    kw = dict(
+        collocation=64,
+        grid_sizes={0: 3, 6: 4},
+        grid_update_every=4,
+        resample_at=(5, 9),
+        resample_pool=256,
+        causal_axis=0,
+        causal_eps=ladder,
+        causal_tol=1e-30,
+        eval_every=1,
+        learning_rate=1e-2,
+    )
+    whole = pde.train(problem, model, 12, quiet=True, **kw)
+    starts = []
+
+    class InterruptAt6(pde.tqdm):
+        def __init__(self, *args, **kwargs):
+            starts.append(kwargs["initial"])
+            super().__init__(*args, **kwargs)
+
+        def update(self, n=1):
+            super().update(n)
+            if self.n == 6 and len(starts) == 1:  # the first call only
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(pde, "tqdm", InterruptAt6)
+    ckpt = dict(checkpoint_dir=tmp_path / "ckpt", checkpoint_every=4)
+    with pytest.raises(KeyboardInterrupt):
+        pde.train(problem, model, 12, **ckpt, **kw)
+    assert sorted(os.listdir(tmp_path / "ckpt")) == ["4", "6"]
+    resumed = pde.train(problem, model, 12, **ckpt, **kw)
+    assert starts == [0, 6]
+    assert resumed.model.grid_size == 4
+    assert resumed.history == whole.history
+    assert resumed.history["causal_eps"] == list(ladder)
+    same = jax.tree.map(np.array_equal, resumed.variables, whole.variables)
+    assert all(jax.tree.leaves(same))
+    for bad in (dict(seed=1), dict(steps=10)):
+        args = {"steps": 12, **kw, **bad}
+        with pytest.raises(ValueError, match="the checkpoint in"):
+            pde.train(problem, model, **args, **ckpt, quiet=True)
+    pde.train(problem, model, 1, **kw | dict(grid_sizes={}, resample_at=()), **ckpt, resume=False)
+    assert starts[-1] == 0

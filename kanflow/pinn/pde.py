@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -401,6 +402,10 @@ def train(
     variables: dict | None = None,
     dtype: Any = jnp.float32,
     quiet: bool = False,
+    checkpoint_dir: str | os.PathLike | None = None,
+    checkpoint_every: int = 1000,
+    keep_checkpoints: int = 2,
+    resume: bool = True,
 ) -> PDEResult:
     """Trains ``model`` on ``problem`` with Adam, full batch.
 
@@ -451,13 +456,22 @@ def train(
         any step-0 grid size) instead of ``model.init`` with ``seed``.
       dtype: the parameters' and points' dtype.
       quiet: hide the progress bar.
+      checkpoint_dir: save the whole training state (network, grids, optimiser,
+        RBA weights, collocation points, resampling key, causal rung, history,
+        wall time) there with orbax every ``checkpoint_every`` steps, at the
+        end and on ``KeyboardInterrupt`` (keeping the newest
+        ``keep_checkpoints``). With ``resume``, a call with the same arguments
+        continues from the newest checkpoint and ends where the uninterrupted
+        run would have ended.
+      checkpoint_every, keep_checkpoints, resume: see ``checkpoint_dir``.
 
     Returns:
-      :class:`PDEResult`.
+      :class:`PDEResult` (``wall_time`` summed over resumed calls).
 
     Raises:
-      ValueError: bad arguments; FloatingPointError: the loss became non-finite
-        (the message names the step).
+      ValueError: bad arguments, or a checkpoint written for another problem,
+        collocation, seed, dtype or causal axis, or past ``steps``;
+      FloatingPointError: the loss became non-finite (the message names the step).
     """
     from kanflow import grid as kgrid
 
@@ -563,12 +577,66 @@ def train(
 
         return step, interior, predict
 
-    step, interior, predict = make_step(model)
     history: dict[str, list] = {"step": [], "loss": [], "l2": []}
     if causal:
         history |= {"causal_eps": [], "causal_min_weight": []}
     key = jax.random.key(seed + 1)
     pool = None
+
+    def pack() -> dict:
+        """The training state after a step, as a pytree of arrays."""
+        data = jax.random.key_data(key)
+        return dict(params=params, rest=rest, opt=opt_state, w=weights, x=x, key=data, rung=rung)
+
+    run_id = dict(
+        problem=problem.name,
+        collocation=collocation,
+        seed=seed,
+        dtype=jnp.dtype(dtype).name,
+        causal_axis=causal_axis,
+    )
+    start, prior_time = 0, 0.0
+    ckpt = None
+    if checkpoint_dir is not None:
+        from kanflow.train.checkpoint import Checkpointer
+
+        ckpt = Checkpointer(checkpoint_dir, checkpoint_every, keep_checkpoints)
+        base_model = model
+
+        def model_at(done: int) -> nn.Module:
+            """The network after ``done`` steps (extensions at steps < done applied)."""
+            passed = [k for k in grid_sizes if 0 < k < done]
+            return base_model.clone(grid_size=grid_sizes[max(passed)]) if passed else base_model
+
+        def state_like(done: int) -> dict:
+            v = jax.eval_shape(model_at(done).init, jax.random.key(seed), x[:1])
+            p = v["params"]
+            like = dict(pack(), params=p, opt=jax.eval_shape(optimizer.init, p))
+            return like | {"rest": {k: a for k, a in v.items() if k != "params"}}
+
+        restored = ckpt.restore(state_like) if resume else None
+        if restored is not None:
+            saved, meta = restored
+            if meta.get("run") != run_id or int(meta.get("steps_done", -1)) > steps:
+                ckpt.close()
+                raise ValueError(
+                    f"the checkpoint in {ckpt.directory} is for {meta.get('run')} at step "
+                    f"{meta.get('steps_done')}; this call is for {run_id} with steps={steps}. Use "
+                    "another checkpoint_dir, or resume=False."
+                )
+            start, history = int(meta["steps_done"]), meta["history"]
+            prior_time = float(meta["wall_time"])
+            model = model_at(start)
+            params, rest, opt_state = saved["params"], saved["rest"], saved["opt"]
+            weights, x, rung = list(saved["w"]), saved["x"], saved["rung"]
+            key = jax.random.wrap_key_data(saved["key"])
+            slices = slices_of(x)
+
+    def meta_at(done: int) -> dict:
+        elapsed = time.perf_counter() - t0 + prior_time
+        return dict(run=run_id, steps_done=done, wall_time=elapsed, history=history)
+
+    step, interior, predict = make_step(model)
 
     def error(p, rest) -> float:
         if problem.reference is None or problem.eval_points is None:
@@ -583,56 +651,73 @@ def train(
         )
         return new_vars["params"], {k: v for k, v in new_vars.items() if k != "params"}
 
-    bar = tqdm(total=steps, desc=problem.name, disable=quiet, dynamic_ncols=True)
-    for i in range(steps):
-        if i in grid_sizes and i > 0:
-            new_model, new_vars = kgrid.extend(
-                model,
-                {"params": params, **rest},
-                x,
-                grid_sizes[i],
-                grid_eps=grid_eps,
-                margin=grid_margin,
-            )
-            opt_state = transfer_moments(optimizer, opt_state, new_vars["params"])
-            model, params = new_model, new_vars["params"]
-            rest = {k: v for k, v in new_vars.items() if k != "params"}
-            step, interior, predict = make_step(model)
-        elif (
-            grid_update_every
-            and i >= grid_update_start
-            and (i - grid_update_start) % grid_update_every == 0
-            and (grid_update_until is None or i <= grid_update_until)
-            and "grid" in rest
-        ):
-            params, rest = move_grids(params, rest, x)
-        if i in resample_at:
-            if pool is None:
-                pool = jnp.asarray(sobol(resample_pool, problem.lo, problem.hi, seed + 2), dtype)
-            key, sub = jax.random.split(key)
-            x = rad_resample(sub, pool, interior(params, rest, pool), collocation)
-            weights[0] = jnp.full_like(weights[0], jnp.mean(weights[0]))
-            slices = slices_of(x)
-            if "grid" in rest:
+    bar = tqdm(total=steps, initial=start, desc=problem.name, disable=quiet, dynamic_ncols=True)
+    done, last = start, pack()  # the steps taken, and the state after them
+    try:
+        for i in range(start, steps):
+            if i in grid_sizes and i > 0:
+                new_model, new_vars = kgrid.extend(
+                    model,
+                    {"params": params, **rest},
+                    x,
+                    grid_sizes[i],
+                    grid_eps=grid_eps,
+                    margin=grid_margin,
+                )
+                opt_state = transfer_moments(optimizer, opt_state, new_vars["params"])
+                model, params = new_model, new_vars["params"]
+                rest = {k: v for k, v in new_vars.items() if k != "params"}
+                step, interior, predict = make_step(model)
+            elif (
+                grid_update_every
+                and i >= grid_update_start
+                and (i - grid_update_start) % grid_update_every == 0
+                and (grid_update_until is None or i <= grid_update_until)
+                and "grid" in rest
+            ):
                 params, rest = move_grids(params, rest, x)
-        params, opt_state, weights, loss, next_rung, min_cw = step(
-            params, opt_state, rest, x, weights, slices, rung
-        )
-        bar.update(1)
-        if (i + 1) % eval_every == 0 or i + 1 == steps:
-            loss = float(loss)
-            if not np.isfinite(loss):
-                bar.close()
-                raise FloatingPointError(f"PDE training: non-finite loss at step {i + 1}")
-            history["step"].append(i + 1)
-            history["loss"].append(loss)
-            history["l2"].append(error(params, rest))
-            if causal:  # the eps this step trained with, and its smallest weight
-                history["causal_eps"].append(causal_eps[int(rung)])
-                history["causal_min_weight"].append(float(min_cw))
-            bar.set_postfix(loss=f"{loss:.3e}", l2=f"{history['l2'][-1]:.3e}")
-        rung = next_rung
-    bar.close()
+            if i in resample_at:
+                if pool is None:
+                    pool = jnp.asarray(
+                        sobol(resample_pool, problem.lo, problem.hi, seed + 2), dtype
+                    )
+                key, sub = jax.random.split(key)
+                x = rad_resample(sub, pool, interior(params, rest, pool), collocation)
+                weights[0] = jnp.full_like(weights[0], jnp.mean(weights[0]))
+                slices = slices_of(x)
+                if "grid" in rest:
+                    params, rest = move_grids(params, rest, x)
+            params, opt_state, weights, loss, next_rung, min_cw = step(
+                params, opt_state, rest, x, weights, slices, rung
+            )
+            if (i + 1) % eval_every == 0 or i + 1 == steps:
+                loss = float(loss)
+                if not np.isfinite(loss):
+                    raise FloatingPointError(f"PDE training: non-finite loss at step {i + 1}")
+                history["step"].append(i + 1)
+                history["loss"].append(loss)
+                history["l2"].append(error(params, rest))
+                if causal:  # the eps this step trained with, and its smallest weight
+                    history["causal_eps"].append(causal_eps[int(rung)])
+                    history["causal_min_weight"].append(float(min_cw))
+                bar.set_postfix(loss=f"{loss:.3e}", l2=f"{history['l2'][-1]:.3e}")
+            rung = next_rung
+            done, last = i + 1, pack()
+            bar.update(1)
+            if ckpt is not None and done < steps:
+                ckpt.save(done, last, meta_at(done))
+        if ckpt is not None:
+            ckpt.save(done, last, meta_at(done), force=True)
+    except KeyboardInterrupt:
+        if ckpt is not None:  # keep what was trained: the state after the last whole step
+            n = min(sum(s <= done for s in history["step"]), *map(len, history.values()))
+            meta = meta_at(done) | {"history": {k: v[:n] for k, v in history.items()}}
+            ckpt.save_on_interrupt(done, last, meta)
+        raise
+    finally:
+        bar.close()
+        if ckpt is not None:
+            ckpt.close()
 
     def u(z) -> np.ndarray:
         return np.asarray(predict(params, rest, jnp.asarray(z, dtype)))
@@ -643,5 +728,5 @@ def train(
         u,
         history,
         history["l2"][-1],
-        time.perf_counter() - t0,
+        time.perf_counter() - t0 + prior_time,
     )

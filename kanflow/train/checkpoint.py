@@ -60,7 +60,10 @@ class Checkpointer:
     def save(
         self, step: int, state: TrainState, history: dict[str, list], force: bool = False
     ) -> bool:
-        """Saves if ``step`` is due (or ``force``); returns whether it saved."""
+        """Saves if ``step`` is due (or ``force``); returns whether it saved.
+
+        ``state`` may be any pytree of arrays and ``history`` any JSON-able dict.
+        """
         import orbax.checkpoint as ocp
 
         if not force and step % self.every:
@@ -103,27 +106,33 @@ class Checkpointer:
         return partial
 
     def restore(
-        self, like: TrainState, step: int | None = None
+        self, like: Any, step: int | None = None
     ) -> tuple[TrainState, dict[str, Any]] | None:
         """The checkpoint at ``step``, shaped like ``like``; ``None`` if there is none.
 
-        Without ``step``, the newest checkpoint that reads back intact: each
-        unreadable one (a truncated array, bad history JSON, an empty step
-        folder) is moved aside to ``<step>.unreadable`` with a ``RuntimeWarning``
-        that names it and the reason.
+        ``like`` is the state's pytree (arrays or ``jax.ShapeDtypeStruct``), or
+        ``like(step)`` returning it, for a state whose shapes change during
+        training (a grid extended at given steps). Without ``step``, the newest
+        checkpoint that reads back intact: each unreadable one (a truncated
+        array, bad history JSON, an empty step folder) is moved aside to
+        ``<step>.unreadable`` with a ``RuntimeWarning`` that names it and the
+        reason.
         """
         import orbax.checkpoint as ocp
 
-        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
-        args = ocp.args.Composite(
-            state=ocp.args.StandardRestore(abstract), history=ocp.args.JsonRestore()
-        )
+        def args(at: int):
+            target = like(at) if callable(like) else like
+            abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+            return ocp.args.Composite(
+                state=ocp.args.StandardRestore(abstract), history=ocp.args.JsonRestore()
+            )
+
         if step is not None:
-            restored = self._manager.restore(step, args=args)
+            restored = self._manager.restore(step, args=args(step))
             return restored.state, dict(restored.history)
         for candidate in sorted(self._manager.all_steps(), reverse=True):
             try:
-                restored = self._manager.restore(candidate, args=args)
+                restored = self._manager.restore(candidate, args=args(candidate))
                 history = dict(restored.history)
                 if not isinstance(history.get("step", []), list):
                     raise ValueError("history is not a dict of lists")
