@@ -7,6 +7,8 @@ Run::
     kanflow run pikan_benchmarks problems=diffusion, steps=20000   # one PDE, shorter
     # the 1e5-step schedule's first 20000 steps, the initial grids kept for one update period
     kanflow run pikan_benchmarks problems=allen_cahn, models=kan, stop=20000 grid_fit_at_start=false
+    # hours long: keep the training state; the same command continues after an interruption
+    kanflow run pikan_benchmarks checkpoint_dir=runs/pikan-ckpt
 
 Per PDE (:mod:`kanflow.pinn.pdes`: diffusion, Helmholtz, Burgers, Allen-Cahn)
 and network, :func:`kanflow.pinn.pde.train` trains full batch on 4096 Sobol
@@ -142,6 +144,10 @@ class Config:
       stop: train only the first ``stop`` steps of the ``steps``-step schedule
         (default: all of them); the events after it are dropped, the table
         reports the error at ``stop``.
+      checkpoint_dir: keep each run's whole training state in
+        ``<checkpoint_dir>/<problem>-<model>`` every 1000 steps (and on Ctrl-C);
+        the same command with the same folder continues interrupted runs and
+        skips finished ones (``pde.train``'s ``checkpoint_dir``).
     """
 
     problems: tuple[str, ...] = ("diffusion", "helmholtz", "burgers", "allen_cahn")
@@ -155,6 +161,7 @@ class Config:
     causal: bool = False
     grid_fit_at_start: bool = True
     stop: int | None = None
+    checkpoint_dir: str | None = None
 
 
 def quick_config() -> Config:
@@ -311,6 +318,9 @@ def run(cfg: Config, out_dir: str, quiet: bool = False, kan_start: dict | None =
                 variables=start,
                 causal_axis=0 if cfg.causal and name in EVOLUTION else None,
                 eval_every=max(1, cfg.steps // 50),
+                checkpoint_dir=None
+                if cfg.checkpoint_dir is None
+                else os.path.join(cfg.checkpoint_dir, f"{name}-{model_name}"),
                 quiet=quiet,
                 **events,
             )

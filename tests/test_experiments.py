@@ -232,30 +232,41 @@ def test_pikan_benchmarks_passes_resampling_grid_margin_and_start(tmp_path, monk
     ]
 
 
-def test_pikan_benchmarks_stop_and_grid_fit_at_start(tmp_path, monkeypatch):
+def test_pikan_benchmarks_stop_grid_fit_and_checkpoints(tmp_path, monkeypatch):
     from kanflow_experiments import pikan_benchmarks
 
     seen = []
 
     def stop(problem, model, steps, **kw):  # records the call instead of training
         keys = ("grid_sizes", "resample_at", "grid_update_start", "grid_update_every")
-        seen.append((steps, *(kw[k] for k in keys)))
+        seen.append((steps, *(kw[k] for k in keys), kw["checkpoint_dir"]))
         raise StopIteration
 
     monkeypatch.setattr(kf.pinn.pde, "train", stop)
-    for fit, at in ((True, None), (False, 40000), (True, 20000), (False, 20001)):
+    ckpt = str(tmp_path / "ckpt")
+    for fit, at, where in (
+        (True, None, None),
+        (False, 40000, None),
+        (True, 20000, None),
+        (False, 20001, ckpt),
+    ):
         cfg = pikan_benchmarks.Config(
-            problems=("allen_cahn",), models=("kan",), grid_fit_at_start=fit, stop=at
+            problems=("allen_cahn",),
+            models=("kan",),
+            grid_fit_at_start=fit,
+            stop=at,
+            checkpoint_dir=where,
         )
         with pytest.raises(StopIteration):
             pikan_benchmarks.run(cfg, str(tmp_path), quiet=True)
-    # the schedule's events before the stop only; updates from step 0 or after one period
+    # the schedule's events before the stop only; updates from step 0 or after one period;
+    # one checkpoint folder per run
     grids, every = {0: 3, 8000: 8, 20000: 12}, 275
     assert seen == [
-        (100000, grids, (20000, 30000, 40000, 50000, 60000), 0, every),
-        (40000, grids, (20000, 30000), every, every),
-        (20000, {0: 3, 8000: 8}, (), 0, every),
-        (20001, grids, (20000,), every, every),
+        (100000, grids, (20000, 30000, 40000, 50000, 60000), 0, every, None),
+        (40000, grids, (20000, 30000), every, every, None),
+        (20000, {0: 3, 8000: 8}, (), 0, every, None),
+        (20001, grids, (20000,), every, every, f"{ckpt}/allen_cahn-kan"),
     ]
     for bad in (0, 100001):
         cfg = pikan_benchmarks.Config(problems=("allen_cahn",), stop=bad)
