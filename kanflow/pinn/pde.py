@@ -652,7 +652,8 @@ def train(
         return new_vars["params"], {k: v for k, v in new_vars.items() if k != "params"}
 
     bar = tqdm(total=steps, initial=start, desc=problem.name, disable=quiet, dynamic_ncols=True)
-    done, last = start, pack()  # the steps taken, and the state after them
+    snapshot = pack if ckpt is not None else dict  # the state after the last whole step
+    done, last = start, snapshot()
     try:
         for i in range(start, steps):
             if i in grid_sizes and i > 0:
@@ -702,7 +703,7 @@ def train(
                     history["causal_min_weight"].append(float(min_cw))
                 bar.set_postfix(loss=f"{loss:.3e}", l2=f"{history['l2'][-1]:.3e}")
             rung = next_rung
-            done, last = i + 1, pack()
+            done, last = i + 1, snapshot()
             bar.update(1)
             if ckpt is not None and done < steps:
                 ckpt.save(done, last, meta_at(done))
