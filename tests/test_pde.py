@@ -440,9 +440,11 @@ def test_train_resumes_from_a_checkpoint_exactly(tmp_path, monkeypatch):
     assert resumed.history["causal_eps"] == list(ladder)
     same = jax.tree.map(np.array_equal, resumed.variables, whole.variables)
     assert all(jax.tree.leaves(same))
-    for bad in (dict(seed=1), dict(steps=10)):
-        args = {"steps": 12, **kw, **bad}
+    wider = kf.models.KAN((2, 4, 1), grid_size=3, use_bias=True, grid_range=(-1.0, 1.0))
+    for bad in (dict(seed=1), dict(steps=10), dict(model=wider)):
+        args = {"model": model, "steps": 12, **kw, **bad}
         with pytest.raises(ValueError, match="the checkpoint in"):
-            pde.train(problem, model, **args, **ckpt, quiet=True)
+            pde.train(problem, **args, **ckpt, quiet=True)
+    assert sorted(os.listdir(tmp_path / "ckpt")) == ["12", "8"]  # refused, not set aside
     pde.train(problem, model, 1, **kw | dict(grid_sizes={}, resample_at=()), **ckpt, resume=False)
     assert starts[-1] == 0

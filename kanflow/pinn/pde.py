@@ -588,7 +588,10 @@ def train(
         data = jax.random.key_data(key)
         return dict(params=params, rest=rest, opt=opt_state, w=weights, x=x, key=data, rung=rung)
 
+    init_shapes = jax.eval_shape(model.init, jax.random.key(seed), x[:1])
     run_id = dict(
+        model=type(model).__name__,
+        shapes=str(jax.tree.map(lambda a: tuple(a.shape), init_shapes)),
         problem=problem.name,
         collocation=collocation,
         seed=seed,
@@ -614,9 +617,7 @@ def train(
             like = dict(pack(), params=p, opt=jax.eval_shape(optimizer.init, p))
             return like | {"rest": {k: a for k, a in v.items() if k != "params"}}
 
-        restored = ckpt.restore(state_like) if resume else None
-        if restored is not None:
-            saved, meta = restored
+        def check(meta: dict) -> None:
             if meta.get("run") != run_id or int(meta.get("steps_done", -1)) > steps:
                 ckpt.close()
                 raise ValueError(
@@ -624,6 +625,18 @@ def train(
                     f"{meta.get('steps_done')}; this call is for {run_id} with steps={steps}. Use "
                     "another checkpoint_dir, or resume=False."
                 )
+
+        if resume and ckpt.latest_step is not None:
+            try:  # refuse another run's checkpoint before its arrays are read
+                newest = ckpt.read_history(ckpt.latest_step)
+            except Exception:  # noqa: BLE001 - unreadable: restore() below sets it aside
+                newest = None
+            if newest is not None:
+                check(newest)
+        restored = ckpt.restore(state_like) if resume else None
+        if restored is not None:
+            saved, meta = restored
+            check(meta)
             start, history = int(meta["steps_done"]), meta["history"]
             prior_time = float(meta["wall_time"])
             model = model_at(start)

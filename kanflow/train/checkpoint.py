@@ -105,6 +105,13 @@ class Checkpointer:
             shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
         return partial
 
+    def read_history(self, step: int) -> dict[str, Any]:
+        """The history (JSON) saved at ``step``, without reading the state's arrays."""
+        import orbax.checkpoint as ocp
+
+        args = ocp.args.Composite(history=ocp.args.JsonRestore())
+        return dict(self._manager.restore(step, args=args).history)
+
     def restore(
         self, like: Any, step: int | None = None
     ) -> tuple[TrainState, dict[str, Any]] | None:
