@@ -20,7 +20,10 @@ with the step-0 fit 0.396 / 0.484 / 0.476 (seeds 0 / 1 / 2), stalled since
 step 12000; without it 0.093 / 0.080 / 0.227, still falling; both arms stand
 at 0.53-0.55 at step 10000. At initialisation the hidden layers' inputs span
 0.07-0.83 of the (-1, 1) grid range, and the step-0 fit narrows their grids to
-that.
+that. Diffusion, ``--problem diffusion --stop 8000 --seeds 0 1`` (one core,
+about 3 min per run), errors at steps 2000 / 4000 / 6000 / 8000: with the fit
+0.012 / 0.007 / 0.003 / 0.008 and 0.014 / 0.006 / 0.004 / 0.003 (seeds 0 / 1),
+without it 0.001 / 0.001 / 0.001 / 0.002 and 0.002 / 0.002 / 0.001 / 0.004.
 """
 
 from __future__ import annotations

@@ -244,11 +244,13 @@ def test_pikan_benchmarks_stop_grid_fit_and_checkpoints(tmp_path, monkeypatch):
 
     monkeypatch.setattr(kf.pinn.pde, "train", stop)
     ckpt = str(tmp_path / "ckpt")
-    for fit, at, where in (
-        (True, None, None),
-        (False, 40000, None),
-        (True, 20000, None),
-        (False, 20001, ckpt),
+    for fit, at, where, par in (
+        (True, None, None, "pykan"),
+        (False, 40000, None, "pykan"),
+        (True, 20000, None, "pykan"),
+        (False, 20001, ckpt, "pykan"),
+        (None, 20000, None, "pykan"),
+        (None, 20000, None, "jaxkan"),
     ):
         cfg = pikan_benchmarks.Config(
             problems=("allen_cahn",),
@@ -256,17 +258,20 @@ def test_pikan_benchmarks_stop_grid_fit_and_checkpoints(tmp_path, monkeypatch):
             grid_fit_at_start=fit,
             stop=at,
             checkpoint_dir=where,
+            parametrisation=par,
         )
         with pytest.raises(StopIteration):
             pikan_benchmarks.run(cfg, str(tmp_path), quiet=True)
-    # the schedule's events before the stop only; updates from step 0 or after one period;
-    # one checkpoint folder per run
+    # the schedule's events before the stop only; updates from step 0 or after one period
+    # (by default: from 0 for the authors' parametrisation only); one checkpoint folder per run
     grids, every = {0: 3, 8000: 8, 20000: 12}, 275
     assert seen == [
         (100000, grids, (20000, 30000, 40000, 50000, 60000), 0, every, None),
         (40000, grids, (20000, 30000), every, every, None),
         (20000, {0: 3, 8000: 8}, (), 0, every, None),
         (20001, grids, (20000,), every, every, f"{ckpt}/allen_cahn-kan"),
+        (20000, {0: 3, 8000: 8}, (), every, every, None),
+        (20000, {0: 3, 8000: 8}, (), 0, every, None),
     ]
     for bad in (0, 100001):
         cfg = pikan_benchmarks.Config(problems=("allen_cahn",), stop=bad)
