@@ -588,22 +588,22 @@ def train(
         data = jax.random.key_data(key)
         return dict(params=params, rest=rest, opt=opt_state, w=weights, x=x, key=data, rung=rung)
 
-    init_shapes = jax.eval_shape(model.init, jax.random.key(seed), x[:1])
-    run_id = dict(
-        model=type(model).__name__,
-        shapes=str(jax.tree.map(lambda a: tuple(a.shape), init_shapes)),
-        problem=problem.name,
-        collocation=collocation,
-        seed=seed,
-        dtype=jnp.dtype(dtype).name,
-        causal_axis=causal_axis,
-    )
-    start, prior_time = 0, 0.0
+    start, prior_time, run_id = 0, 0.0, None
     ckpt = None
     if checkpoint_dir is not None:
         from kanflow.train.checkpoint import Checkpointer
 
         ckpt = Checkpointer(checkpoint_dir, checkpoint_every, keep_checkpoints)
+        init_shapes = jax.eval_shape(model.init, jax.random.key(seed), x[:1])
+        run_id = dict(
+            model=type(model).__name__,
+            shapes=str(jax.tree.map(lambda a: tuple(a.shape), init_shapes)),
+            problem=problem.name,
+            collocation=collocation,
+            seed=seed,
+            dtype=jnp.dtype(dtype).name,
+            causal_axis=causal_axis,
+        )
         base_model = model
 
         def model_at(done: int) -> nn.Module:
