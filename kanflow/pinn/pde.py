@@ -27,7 +27,8 @@ low-dimensional inputs of PDEs.
 * :class:`Problem`, :class:`Condition`, :func:`train`: a PDE as data (interior
   residual, boundary and initial terms, a reference), trained by Adam with RBA
   weights, RAD resampling and grid updates/extensions at given steps, one
-  compiled step per grid size.
+  compiled step per grid size; with ``checkpoint_dir`` it saves its whole
+  state with orbax and a second call resumes exactly.
 """
 
 from __future__ import annotations
