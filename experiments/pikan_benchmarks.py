@@ -148,7 +148,8 @@ class Config:
         the fit narrows their grids to that. With the fit, Allen-Cahn stalls
         early (error at step 20000 4-6x higher on three of three seeds) and
         diffusion's error is 3-10x higher at steps 2000-6000 (two of two
-        seeds); see the README for the 1e5-step runs.
+        seeds); at 1e5 steps (seed 0) Allen-Cahn ends at 2.90 % with it and
+        0.736 % without, diffusion at 0.479 % and 0.0216 % (README).
       stop: train only the first ``stop`` steps of the ``steps``-step schedule
         (default: all of them); the events after it are dropped, the table
         reports the error at ``stop``.
