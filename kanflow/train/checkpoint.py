@@ -58,7 +58,7 @@ class Checkpointer:
         return list(self._manager.all_steps())
 
     def save(
-        self, step: int, state: TrainState, history: dict[str, list], force: bool = False
+        self, step: int, state: TrainState | Any, history: dict[str, Any], force: bool = False
     ) -> bool:
         """Saves if ``step`` is due (or ``force``); returns whether it saved.
 
@@ -80,7 +80,9 @@ class Checkpointer:
         self._manager.wait_until_finished()
         return True
 
-    def save_on_interrupt(self, step: int, state: TrainState, history: dict[str, list]) -> None:
+    def save_on_interrupt(
+        self, step: int, state: TrainState | Any, history: dict[str, Any]
+    ) -> None:
         """Saves ``state`` while a ``KeyboardInterrupt`` is being handled.
 
         An interrupt that landed inside a save leaves its temporary folder
@@ -114,7 +116,7 @@ class Checkpointer:
 
     def restore(
         self, like: Any, step: int | None = None
-    ) -> tuple[TrainState, dict[str, Any]] | None:
+    ) -> tuple[TrainState | Any, dict[str, Any]] | None:
         """The checkpoint at ``step``, shaped like ``like``; ``None`` if there is none.
 
         ``like`` is the state's pytree (arrays or ``jax.ShapeDtypeStruct``), or
