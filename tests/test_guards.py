@@ -2,6 +2,7 @@
 
 import json
 import os
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -171,6 +172,34 @@ def test_resuming_with_fewer_steps_is_refused(tmp_path):
     blocker.write_text("")
     with pytest.raises(ValueError, match="is a file, not a folder"):
         train(blocker, 5)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"w": jnp.arange(4.0)}, r"w is float32\[3\] there, float32\[4\] here"),
+        ({"w": jnp.arange(3.0), "b": jnp.zeros(())}, r"b is absent there, float32\[\] here"),
+    ],
+)
+def test_another_networks_checkpoint_is_refused_and_kept(tmp_path, params, match):
+    ckpt = tmp_path / "c"
+    train(ckpt, 10)
+    before = sorted(os.listdir(ckpt))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # not "skipping ... unreadable"
+        with pytest.raises(ValueError, match=f"checkpoint {ckpt}/10 holds another state.*{match}"):
+            kf.train.fit(
+                quadratic_loss,
+                params,
+                lambda s: {},
+                optimizer=optax.sgd(0.01),
+                steps=20,
+                checkpoint_dir=ckpt,
+                checkpoint_every=5,
+                quiet=True,
+            )
+    assert sorted(os.listdir(ckpt)) == before  # nothing set aside, nothing new saved
+    assert int(train(ckpt, 20).state.step) == 20  # its own run still resumes from it
 
 
 def history_file(step_dir):

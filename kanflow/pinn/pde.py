@@ -620,24 +620,20 @@ def train(
 
         def check(meta: dict) -> None:
             if meta.get("run") != run_id or int(meta.get("steps_done", -1)) > steps:
-                ckpt.close()
                 raise ValueError(
                     f"the checkpoint in {ckpt.directory} is for {meta.get('run')} at step "
                     f"{meta.get('steps_done')}; this call is for {run_id} with steps={steps}. Use "
                     "another checkpoint_dir, or resume=False."
                 )
 
-        if resume and ckpt.latest_step is not None:
-            try:  # refuse another run's checkpoint before its arrays are read
-                newest = ckpt.read_history(ckpt.latest_step)
-            except Exception:  # noqa: BLE001 - unreadable: restore() below sets it aside
-                newest = None
-            if newest is not None:
-                check(newest)
-        restored = ckpt.restore(state_like) if resume else None
+        # another run's checkpoint is refused (by check) before its arrays are read
+        try:
+            restored = ckpt.restore(state_like, check=check) if resume else None
+        except ValueError:
+            ckpt.close()
+            raise
         if restored is not None:
             saved, meta = restored
-            check(meta)
             start, history = int(meta["steps_done"]), meta["history"]
             prior_time = float(meta["wall_time"])
             model = model_at(start)

@@ -7,7 +7,10 @@ so an interrupted save never leaves a half-written checkpoint behind; the
 temporary folder such a save leaves is removed (at the next start, or at once
 when :meth:`Checkpointer.save_on_interrupt` saves the state instead). A
 checkpoint that cannot be read (truncated array, bad history, empty folder) is
-skipped with a warning that names it, and the newest intact one is restored.
+skipped with a warning that names it, and the newest intact one is restored;
+one that reads back but holds another network's arrays (names, shapes or
+dtypes that differ from the state being resumed) is refused with an error that
+names the first difference, and left where it is.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -45,6 +49,9 @@ class Checkpointer:
         self.remove_partial_saves()
         self._manager = ocp.CheckpointManager(
             self.directory,
+            item_handlers=dict(
+                state=ocp.StandardCheckpointHandler(), history=ocp.JsonCheckpointHandler()
+            ),
             options=ocp.CheckpointManagerOptions(
                 max_to_keep=keep, create=True, enable_async_checkpointing=False
             ),
@@ -115,7 +122,10 @@ class Checkpointer:
         return dict(self._manager.restore(step, args=args).history)
 
     def restore(
-        self, like: Any, step: int | None = None
+        self,
+        like: Any,
+        step: int | None = None,
+        check: Callable[[dict[str, Any]], None] | None = None,
     ) -> tuple[TrainState | Any, dict[str, Any]] | None:
         """The checkpoint at ``step``, shaped like ``like``; ``None`` if there is none.
 
@@ -126,26 +136,43 @@ class Checkpointer:
         array, bad history JSON, an empty step folder) is moved aside to
         ``<step>.unreadable`` with a ``RuntimeWarning`` that names it and the
         reason.
+
+        A checkpoint that reads back but is another run's is refused, not set
+        aside: ``check(history)``, if given, is called with its history before
+        its arrays are read and raises to refuse it; and one whose arrays differ
+        from ``like`` in name, shape or dtype (another network's) raises
+        ``ValueError`` naming the first difference.
         """
         import orbax.checkpoint as ocp
 
-        def args(at: int):
+        def abstract(at: int) -> Any:
             target = like(at) if callable(like) else like
-            abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
-            return ocp.args.Composite(
-                state=ocp.args.StandardRestore(abstract), history=ocp.args.JsonRestore()
-            )
+            return jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+
+        def read(at: int) -> tuple[Any, dict[str, Any]]:
+            history = self.read_history(at)
+            if not isinstance(history.get("step", []), list):
+                raise ValueError("history is not a dict of lists")
+            if check is not None:
+                try:
+                    check(history)
+                except Exception as err:  # noqa: BLE001 - the caller's refusal, passed on as is
+                    raise _Refused(err) from err
+            want = abstract(at)
+            self._check_arrays(at, want)
+            args = ocp.args.Composite(state=ocp.args.StandardRestore(want))
+            return self._manager.restore(at, args=args).state, history
 
         if step is not None:
-            restored = self._manager.restore(step, args=args(step))
-            return restored.state, dict(restored.history)
+            try:
+                return read(step)
+            except _Refused as refused:
+                raise refused.error from None
         for candidate in sorted(self._manager.all_steps(), reverse=True):
             try:
-                restored = self._manager.restore(candidate, args=args(candidate))
-                history = dict(restored.history)
-                if not isinstance(history.get("step", []), list):
-                    raise ValueError("history is not a dict of lists")
-                return restored.state, history
+                return read(candidate)
+            except _Refused as refused:
+                raise refused.error from None
             except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is skipped
                 path = os.path.join(self.directory, str(candidate))
                 aside = f"{path}.unreadable"
@@ -160,5 +187,51 @@ class Checkpointer:
                 self._manager.reload()
         return None
 
+    def _check_arrays(self, step: int, want: Any) -> None:
+        """Raises ``_Refused(ValueError)`` if the arrays saved at ``step`` are not ``want``'s.
+
+        Reads only the checkpoint's metadata; a checkpoint without any (an
+        empty step folder) raises ``ValueError`` as unreadable.
+        """
+        import orbax.checkpoint as ocp
+
+        meta = self._manager.item_metadata(step)
+        tree = getattr(meta.get("state") if hasattr(meta, "get") else None, "tree", None)
+        if tree is None:
+            raise ValueError(f"no state metadata in step {step}")
+
+        def leaves(t: Any) -> dict[str, tuple]:
+            flat = ocp.tree.to_flat_dict(t)
+            return {"/".join(map(str, k)): (tuple(v.shape), str(v.dtype)) for k, v in flat.items()}
+
+        saved, here = leaves(tree), leaves(ocp.tree.serialize_tree(want))
+        diffs = [
+            f"{name} is {_describe(saved.get(name))} there, {_describe(here.get(name))} here"
+            for name in sorted(saved.keys() | here.keys())
+            if saved.get(name) != here.get(name)
+        ]
+        if diffs:
+            path = os.path.join(self.directory, str(step))
+            more = f" (and {len(diffs) - 1} more differences)" if len(diffs) > 1 else ""
+            raise _Refused(
+                ValueError(
+                    f"the checkpoint {path} holds another state than this run's: {diffs[0]}{more}. "
+                    "It is another model's (or the same model's with other settings): use "
+                    "another checkpoint directory, or start afresh (resume=False)."
+                )
+            )
+
     def close(self) -> None:
         self._manager.close()
+
+
+class _Refused(Exception):
+    """Carries the error of a checkpoint that reads back but belongs to another run."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _describe(leaf: tuple | None) -> str:
+    return "absent" if leaf is None else f"{leaf[1]}{list(leaf[0])}"

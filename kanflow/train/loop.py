@@ -181,7 +181,8 @@ def fit(
       DivergenceError: the loss grew past ``divergence`` (see above).
       ValueError: bad data (empty, NaN/Inf, labels or targets that do not fit
         the model: see the loss function's ``check_batch``), or a checkpoint
-        that is further along than ``steps``.
+        that is further along than ``steps`` or holds another network's
+        parameters (names, shapes or dtypes that differ from ``params``).
     """
     if not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
@@ -207,7 +208,11 @@ def fit(
         Checkpointer(checkpoint_dir, checkpoint_every, keep_checkpoints) if checkpoint_dir else None
     )
     if ckpt is not None and resume:
-        restored = ckpt.restore(state)
+        try:  # another network's checkpoint is refused, not restarted over
+            restored = ckpt.restore(state)
+        except ValueError:
+            ckpt.close()
+            raise
         if restored is not None:
             state, history = restored
             if int(state.step) > steps:
