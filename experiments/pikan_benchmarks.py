@@ -156,7 +156,8 @@ class Config:
       checkpoint_dir: keep each run's whole training state in
         ``<checkpoint_dir>/<problem>-<model>`` every 1000 steps (and on Ctrl-C);
         the same command with the same folder continues interrupted runs and
-        skips finished ones (``pde.train``'s ``checkpoint_dir``).
+        skips finished ones, and the full command continues a ``stop=N`` run;
+        a run with other settings is refused (``pde.train``'s ``checkpoint_dir``).
     """
 
     problems: tuple[str, ...] = ("diffusion", "helmholtz", "burgers", "allen_cahn")

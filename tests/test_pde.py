@@ -441,10 +441,22 @@ def test_train_resumes_from_a_checkpoint_exactly(tmp_path, monkeypatch):
     same = jax.tree.map(np.array_equal, resumed.variables, whole.variables)
     assert all(jax.tree.leaves(same))
     wider = kf.models.KAN((2, 4, 1), grid_size=3, use_bias=True, grid_range=(-1.0, 1.0))
-    for bad in (dict(seed=1), dict(steps=10), dict(model=wider)):
+    refused = [
+        (dict(seed=1), "another run's: seed 0 there, 1 here"),
+        (dict(model=wider), "another run's: shapes"),
+        (dict(rba_eta=1e-3), "another run's: rba"),
+        (dict(steps=10), "is past steps=10"),
+        (dict(resample_at=(5, 10)), "another schedule"),
+        (dict(learning_rate=optax.linear_schedule(1e-2, 0.0, 100)), "another schedule"),
+    ]
+    for bad, match in refused:
         args = {"model": model, "steps": 12, **kw, **bad}
-        with pytest.raises(ValueError, match="the checkpoint in"):
+        with pytest.raises(ValueError, match=f"the checkpoint in .* \\(step 12\\) .*{match}"):
             pde.train(problem, **args, **ckpt, quiet=True)
     assert sorted(os.listdir(tmp_path / "ckpt")) == ["12", "8"]  # refused, not set aside
+    # a longer run that shares the schedule up to step 12 continues from it
+    longer = dict(kw, resample_at=(5, 9, 14))
+    longer_run = pde.train(problem, model, 16, **ckpt, **longer)
+    assert starts[-1] == 12 and longer_run.history["step"][-1] == 16
     pde.train(problem, model, 1, **kw | dict(grid_sizes={}, resample_at=()), **ckpt, resume=False)
     assert starts[-1] == 0

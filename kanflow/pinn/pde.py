@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import json
 import os
 import time
 import warnings
@@ -463,15 +465,18 @@ def train(
         end and on ``KeyboardInterrupt`` (keeping the newest
         ``keep_checkpoints``). With ``resume``, a call with the same arguments
         continues from the newest checkpoint and ends where the uninterrupted
-        run would have ended.
+        run would have ended; so does a call with a larger ``steps`` whose
+        schedule (grid extensions and updates, resamplings, learning rates)
+        agrees with the checkpoint's up to its step.
       checkpoint_every, keep_checkpoints, resume: see ``checkpoint_dir``.
 
     Returns:
       :class:`PDEResult` (``wall_time`` summed over resumed calls).
 
     Raises:
-      ValueError: bad arguments, or a checkpoint written for another problem,
-        collocation, seed, dtype or causal axis, or past ``steps``;
+      ValueError: bad arguments, or a checkpoint of another run (network,
+        problem, collocation, seed, dtype, causal, RBA, grid or optimiser
+        settings), of another schedule before its step, or past ``steps``;
       FloatingPointError: the loss became non-finite (the message names the step).
     """
     from kanflow import grid as kgrid
@@ -516,6 +521,7 @@ def train(
             )
     params = variables["params"]
     rest = {k: v for k, v in variables.items() if k != "params"}
+    custom_optimizer = optimizer is not None
     if optimizer is None:
         optimizer = optax.adam(learning_rate, nesterov=nesterov)
     opt_state = optimizer.init(params)
@@ -589,6 +595,13 @@ def train(
         data = jax.random.key_data(key)
         return dict(params=params, rest=rest, opt=opt_state, w=weights, x=x, key=data, rung=rung)
 
+    extensions = sorted(k for k in grid_sizes if k > 0)
+    updates = set()  # steps that start by moving the grids (same G)
+    if grid_update_every:
+        last_update = steps - 1 if grid_update_until is None else min(grid_update_until, steps - 1)
+        updates = set(range(grid_update_start, last_update + 1, grid_update_every))
+        updates -= set(extensions)
+
     start, prior_time, run_id = 0, 0.0, None
     ckpt = None
     if checkpoint_dir is not None:
@@ -604,8 +617,29 @@ def train(
             seed=seed,
             dtype=jnp.dtype(dtype).name,
             causal_axis=causal_axis,
+            causal=[causal_slices, list(causal_eps), causal_tol] if causal else None,
+            rba=[rba_gamma, rba_eta] if rba else None,
+            grid=[grid_eps, grid_margin],
+            resample_pool=resample_pool,
+            optimizer="custom" if custom_optimizer else "nadam" if nesterov else "adam",
         )
+        run_id = json.loads(json.dumps(run_id))  # as it reads back
         base_model = model
+
+        def past(done: int) -> str:
+            """A digest of the schedule before step ``done``, which a resumed call must share:
+            grid extensions, grid updates, resamplings and learning rates."""
+            events = [
+                [i, grid_sizes.get(i) if i in extensions else None, i in updates, i in resample_at]
+                for i in sorted({*extensions, *updates, *resample_at})
+                if i < done
+            ]
+            rates = np.zeros(0, np.float32)  # a custom optimiser's are its own
+            if not custom_optimizer and callable(learning_rate) and done:
+                rates = np.asarray(jax.vmap(learning_rate)(jnp.arange(done)), np.float32)
+            elif not custom_optimizer:
+                rates = np.full(done, learning_rate, np.float32)
+            return hashlib.sha256(json.dumps(events).encode() + rates.tobytes()).hexdigest()[:16]
 
         def model_at(done: int) -> nn.Module:
             """The network after ``done`` steps (extensions at steps < done applied)."""
@@ -619,11 +653,19 @@ def train(
             return like | {"rest": {k: a for k, a in v.items() if k != "params"}}
 
         def check(meta: dict) -> None:
-            if meta.get("run") != run_id or int(meta.get("steps_done", -1)) > steps:
+            done, saved = int(meta.get("steps_done", -1)), meta.get("run") or {}
+            where = f"the checkpoint in {ckpt.directory} (step {done})"
+            advice = "Use another checkpoint_dir, or resume=False."
+            differ = [k for k in run_id.keys() | saved.keys() if saved.get(k) != run_id.get(k)]
+            if differ:
+                what = "; ".join(f"{k} {saved.get(k)} there, {run_id.get(k)} here" for k in differ)
+                raise ValueError(f"{where} is another run's: {what}. {advice}")
+            if done > steps:
+                raise ValueError(f"{where} is past steps={steps}. {advice}")
+            if meta.get("past") != past(done):
                 raise ValueError(
-                    f"the checkpoint in {ckpt.directory} is for {meta.get('run')} at step "
-                    f"{meta.get('steps_done')}; this call is for {run_id} with steps={steps}. Use "
-                    "another checkpoint_dir, or resume=False."
+                    f"{where} followed another schedule before that step (grid extensions, "
+                    f"grid updates, resampling or learning rate) than this call's. {advice}"
                 )
 
         # another run's checkpoint is refused (by check) before its arrays are read
@@ -644,7 +686,9 @@ def train(
 
     def meta_at(done: int) -> dict:
         elapsed = time.perf_counter() - t0 + prior_time
-        return dict(run=run_id, steps_done=done, wall_time=elapsed, history=history)
+        return dict(
+            run=run_id, steps_done=done, past=past(done), wall_time=elapsed, history=history
+        )
 
     step, interior, predict = make_step(model)
 
@@ -666,7 +710,7 @@ def train(
     done, last = start, snapshot()
     try:
         for i in range(start, steps):
-            if i in grid_sizes and i > 0:
+            if i in grid_sizes and i > 0:  # == i in extensions
                 new_model, new_vars = kgrid.extend(
                     model,
                     {"params": params, **rest},
@@ -679,13 +723,7 @@ def train(
                 model, params = new_model, new_vars["params"]
                 rest = {k: v for k, v in new_vars.items() if k != "params"}
                 step, interior, predict = make_step(model)
-            elif (
-                grid_update_every
-                and i >= grid_update_start
-                and (i - grid_update_start) % grid_update_every == 0
-                and (grid_update_until is None or i <= grid_update_until)
-                and "grid" in rest
-            ):
+            elif i in updates and "grid" in rest:
                 params, rest = move_grids(params, rest, x)
             if i in resample_at:
                 if pool is None:
@@ -715,7 +753,7 @@ def train(
             rung = next_rung
             done, last = i + 1, snapshot()
             bar.update(1)
-            if ckpt is not None and done < steps:
+            if ckpt is not None and done < steps and done % checkpoint_every == 0:
                 ckpt.save(done, last, meta_at(done))
         if ckpt is not None:
             ckpt.save(done, last, meta_at(done), force=True)
