@@ -595,12 +595,12 @@ def train(
         data = jax.random.key_data(key)
         return dict(params=params, rest=rest, opt=opt_state, w=weights, x=x, key=data, rung=rung)
 
-    extensions = sorted(k for k in grid_sizes if k > 0)
+    extensions = {k for k in grid_sizes if k > 0}  # steps that start by extending the grids
     updates = set()  # steps that start by moving the grids (same G)
     if grid_update_every:
         last_update = steps - 1 if grid_update_until is None else min(grid_update_until, steps - 1)
         updates = set(range(grid_update_start, last_update + 1, grid_update_every))
-        updates -= set(extensions)
+        updates -= extensions
 
     start, prior_time, run_id = 0, 0.0, None
     ckpt = None
@@ -656,7 +656,9 @@ def train(
             done, saved = int(meta.get("steps_done", -1)), meta.get("run") or {}
             where = f"the checkpoint in {ckpt.directory} (step {done})"
             advice = "Use another checkpoint_dir, or resume=False."
-            differ = [k for k in run_id.keys() | saved.keys() if saved.get(k) != run_id.get(k)]
+            differ = [
+                k for k in sorted(run_id.keys() | saved.keys()) if saved.get(k) != run_id.get(k)
+            ]
             if differ:
                 what = "; ".join(f"{k} {saved.get(k)} there, {run_id.get(k)} here" for k in differ)
                 raise ValueError(f"{where} is another run's: {what}. {advice}")
@@ -710,7 +712,7 @@ def train(
     done, last = start, snapshot()
     try:
         for i in range(start, steps):
-            if i in grid_sizes and i > 0:  # == i in extensions
+            if i in extensions:
                 new_model, new_vars = kgrid.extend(
                     model,
                     {"params": params, **rest},
