@@ -149,7 +149,8 @@ class Config:
         early (error at step 20000 4-6x higher on three of three seeds) and
         diffusion's error is 3-10x higher at steps 2000-6000 (two of two
         seeds); at 1e5 steps (seed 0) Allen-Cahn ends at 2.90 % with it and
-        0.736 % without, diffusion at 0.479 % and 0.0216 % (README).
+        0.736 % without, diffusion at 0.479 % and 0.0216 %, Helmholtz at
+        0.0518 % and 0.112 % (the one problem where the fit wins; README).
       stop: train only the first ``stop`` steps of the ``steps``-step schedule
         (default: all of them); the events after it are dropped, the table
         reports the error at ``stop``.
