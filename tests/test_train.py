@@ -105,6 +105,8 @@ def test_checkpoints_keep_the_newest(tmp_path):
     _, variables, loss_fn = kan_setup()
     run(loss_fn, variables, 20, checkpoint_dir=tmp_path, checkpoint_every=5, keep_checkpoints=2)
     assert train.Checkpointer(tmp_path).all_steps() == [15, 20]
+    every5 = train.Checkpointer(tmp_path, every=5)
+    assert [s for s in range(21) if every5.is_due(s)] == [0, 5, 10, 15, 20]
 
 
 def test_non_finite_stops_with_last_good_state(tmp_path):

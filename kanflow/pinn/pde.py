@@ -643,7 +643,7 @@ def train(
 
         def model_at(done: int) -> nn.Module:
             """The network after ``done`` steps (extensions at steps < done applied)."""
-            passed = [k for k in grid_sizes if 0 < k < done]
+            passed = [k for k in extensions if k < done]
             return base_model.clone(grid_size=grid_sizes[max(passed)]) if passed else base_model
 
         def state_like(done: int) -> dict:
@@ -755,7 +755,7 @@ def train(
             rung = next_rung
             done, last = i + 1, snapshot()
             bar.update(1)
-            if ckpt is not None and done < steps and done % checkpoint_every == 0:
+            if ckpt is not None and done < steps and ckpt.is_due(done):
                 ckpt.save(done, last, meta_at(done))
         if ckpt is not None:
             ckpt.save(done, last, meta_at(done), force=True)

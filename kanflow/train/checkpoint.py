@@ -64,6 +64,10 @@ class Checkpointer:
     def all_steps(self) -> list[int]:
         return list(self._manager.all_steps())
 
+    def is_due(self, step: int) -> bool:
+        """Whether ``save`` would save at ``step`` without ``force``."""
+        return step % self.every == 0
+
     def save(
         self, step: int, state: TrainState | Any, history: dict[str, Any], force: bool = False
     ) -> bool:
@@ -73,7 +77,7 @@ class Checkpointer:
         """
         import orbax.checkpoint as ocp
 
-        if not force and step % self.every:
+        if not force and not self.is_due(step):
             return False
         if step in self._manager.all_steps():
             return False
