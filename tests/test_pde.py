@@ -281,7 +281,8 @@ def test_train_fits_the_grids_to_the_points_before_the_first_step():
         want = kf.grid.update(model, start, x, grid_eps=0.05, margin=margin)[1]
         got = pde.train(problem, model, 1, grid_update_every=5, grid_margin=margin, **kw).variables
         for l in ("layer_0", "layer_1"):
-            np.testing.assert_allclose(got["grid"][l]["knots"], want["grid"][l]["knots"], rtol=1e-6)
+            # knots span about [-1.3, 1.3], 0.2 apart: float32 rounding, absolute (one lies near 0)
+            np.testing.assert_allclose(got["grid"][l]["knots"], want["grid"][l]["knots"], atol=1e-6)
             np.testing.assert_allclose(
                 got["params"][l]["coef"], want["params"][l]["coef"], atol=1e-6
             )
