@@ -159,6 +159,8 @@ class Config:
         the same command with the same folder continues interrupted runs and
         skips finished ones, and the full command continues a ``stop=N`` run;
         a run with other settings is refused (``pde.train``'s ``checkpoint_dir``).
+      resume: with ``false``, runs start afresh and the checkpoints already in
+        their folders are set aside (``<step>.superseded``), not restored.
     """
 
     problems: tuple[str, ...] = ("diffusion", "helmholtz", "burgers", "allen_cahn")
@@ -173,6 +175,7 @@ class Config:
     grid_fit_at_start: bool | None = None
     stop: int | None = None
     checkpoint_dir: str | None = None
+    resume: bool = True
 
 
 def quick_config() -> Config:
@@ -334,6 +337,7 @@ def run(cfg: Config, out_dir: str, quiet: bool = False, kan_start: dict | None =
                 checkpoint_dir=None
                 if cfg.checkpoint_dir is None
                 else os.path.join(cfg.checkpoint_dir, f"{name}-{model_name}"),
+                resume=cfg.resume,
                 quiet=quiet,
                 **events,
             )

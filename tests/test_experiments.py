@@ -239,18 +239,18 @@ def test_pikan_benchmarks_stop_grid_fit_and_checkpoints(tmp_path, monkeypatch):
 
     def stop(problem, model, steps, **kw):  # records the call instead of training
         keys = ("grid_sizes", "resample_at", "grid_update_start", "grid_update_every")
-        seen.append((steps, *(kw[k] for k in keys), kw["checkpoint_dir"]))
+        seen.append((steps, *(kw[k] for k in keys), kw["checkpoint_dir"], kw["resume"]))
         raise StopIteration
 
     monkeypatch.setattr(kf.pinn.pde, "train", stop)
     ckpt = str(tmp_path / "ckpt")
-    for fit, at, where, par in (
-        (True, None, None, "pykan"),
-        (False, 40000, None, "pykan"),
-        (True, 20000, None, "pykan"),
-        (False, 20001, ckpt, "pykan"),
-        (None, 20000, None, "pykan"),
-        (None, 20000, None, "jaxkan"),
+    for fit, at, where, par, resume in (
+        (True, None, None, "pykan", True),
+        (False, 40000, None, "pykan", True),
+        (True, 20000, None, "pykan", True),
+        (False, 20001, ckpt, "pykan", False),
+        (None, 20000, None, "pykan", True),
+        (None, 20000, None, "jaxkan", True),
     ):
         cfg = pikan_benchmarks.Config(
             problems=("allen_cahn",),
@@ -259,19 +259,21 @@ def test_pikan_benchmarks_stop_grid_fit_and_checkpoints(tmp_path, monkeypatch):
             stop=at,
             checkpoint_dir=where,
             parametrisation=par,
+            resume=resume,
         )
         with pytest.raises(StopIteration):
             pikan_benchmarks.run(cfg, str(tmp_path), quiet=True)
     # the schedule's events before the stop only; updates from step 0 or after one period
-    # (by default: from 0 for the authors' parametrisation only); one checkpoint folder per run
+    # (by default: from 0 for the authors' parametrisation only); one checkpoint folder per run,
+    # resumed unless resume=false
     grids, every = {0: 3, 8000: 8, 20000: 12}, 275
     assert seen == [
-        (100000, grids, (20000, 30000, 40000, 50000, 60000), 0, every, None),
-        (40000, grids, (20000, 30000), every, every, None),
-        (20000, {0: 3, 8000: 8}, (), 0, every, None),
-        (20001, grids, (20000,), every, every, f"{ckpt}/allen_cahn-kan"),
-        (20000, {0: 3, 8000: 8}, (), every, every, None),
-        (20000, {0: 3, 8000: 8}, (), 0, every, None),
+        (100000, grids, (20000, 30000, 40000, 50000, 60000), 0, every, None, True),
+        (40000, grids, (20000, 30000), every, every, None, True),
+        (20000, {0: 3, 8000: 8}, (), 0, every, None, True),
+        (20001, grids, (20000,), every, every, f"{ckpt}/allen_cahn-kan", False),
+        (20000, {0: 3, 8000: 8}, (), every, every, None, True),
+        (20000, {0: 3, 8000: 8}, (), 0, every, None, True),
     ]
     for bad in (0, 100001):
         cfg = pikan_benchmarks.Config(problems=("allen_cahn",), stop=bad)

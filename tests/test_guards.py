@@ -3,6 +3,7 @@
 import json
 import os
 import warnings
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -200,6 +201,28 @@ def test_another_networks_checkpoint_is_refused_and_kept(tmp_path, params, match
             )
     assert sorted(os.listdir(ckpt)) == before  # nothing set aside, nothing new saved
     assert int(train(ckpt, 20).state.step) == 20  # its own run still resumes from it
+
+
+def test_starting_afresh_sets_an_earlier_runs_checkpoints_aside(tmp_path):
+    """A run started with resume=False in a folder of an earlier run's checkpoints (steps
+    10-20), interrupted at step 3 and resumed, ends where it would have uninterrupted: before,
+    its resume restored the earlier run's step 20."""
+    ckpt = tmp_path / "c"
+    train(ckpt, 20)
+    faster = dict(optimizer=optax.sgd(0.1), steps=30, checkpoint_every=5, quiet=True)
+
+    def interrupt(step, metrics):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    run = partial(kf.train.fit, quadratic_loss, {"w": jnp.arange(3.0)}, lambda s: {}, **faster)
+    with pytest.warns(RuntimeWarning, match="10.superseded, 15.superseded, 20.superseded"):
+        with pytest.raises(KeyboardInterrupt):
+            run(checkpoint_dir=ckpt, resume=False, callback=interrupt, log_every=1)
+    assert sorted(os.listdir(ckpt)) == ["10.superseded", "15.superseded", "20.superseded", "4"]
+    resumed = run(checkpoint_dir=ckpt)
+    assert resumed.history["step"][0] == 0
+    np.testing.assert_array_equal(resumed.params["w"], run().params["w"])
 
 
 def history_file(step_dir):

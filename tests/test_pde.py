@@ -459,5 +459,12 @@ def test_train_resumes_from_a_checkpoint_exactly(tmp_path, monkeypatch):
     longer = dict(kw, resample_at=(5, 9, 14))
     longer_run = pde.train(problem, model, 16, **ckpt, **longer)
     assert starts[-1] == 12 and longer_run.history["step"][-1] == 16
-    pde.train(problem, model, 1, **kw | dict(grid_sizes={}, resample_at=()), **ckpt, resume=False)
+    # starting afresh sets the earlier run's checkpoints aside, so a resume finds this run's
+    before = sorted(os.listdir(tmp_path / "ckpt"))
+    other = kw | dict(grid_sizes={}, resample_at=())
+    with pytest.warns(RuntimeWarning, match="held checkpoints of an earlier run"):
+        pde.train(problem, model, 1, **other, **ckpt, resume=False)
     assert starts[-1] == 0
+    assert sorted(os.listdir(tmp_path / "ckpt")) == ["1"] + [f"{s}.superseded" for s in before]
+    pde.train(problem, model, 1, **other, **ckpt)
+    assert starts[-1] == 1

@@ -467,7 +467,9 @@ def train(
         continues from the newest checkpoint and ends where the uninterrupted
         run would have ended; so does a call with a larger ``steps`` whose
         schedule (grid extensions and updates, resamplings, learning rates)
-        agrees with the checkpoint's up to its step.
+        agrees with the checkpoint's up to its step. Without ``resume``, the
+        folder's checkpoints are set aside (``<step>.superseded``, with a
+        warning) and the run starts afresh.
       checkpoint_every, keep_checkpoints, resume: see ``checkpoint_dir``.
 
     Returns:
@@ -676,6 +678,8 @@ def train(
         except ValueError:
             ckpt.close()
             raise
+        if not resume:
+            ckpt.start_afresh()  # an earlier run's steps would be restored by a later resume
         if restored is not None:
             saved, meta = restored
             start, history = int(meta["steps_done"]), meta["history"]

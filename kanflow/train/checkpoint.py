@@ -10,7 +10,10 @@ checkpoint that cannot be read (truncated array, bad history, empty folder) is
 skipped with a warning that names it, and the newest intact one is restored;
 one that reads back but holds another network's arrays (names, shapes or
 dtypes that differ from the state being resumed) is refused with an error that
-names the first difference, and left where it is.
+names the first difference, and left where it is. A run that starts afresh in
+a folder that holds checkpoints (``resume=False``) sets them aside first
+(:meth:`Checkpointer.set_aside`), so a later resume cannot pick up an earlier
+run's step.
 """
 
 from __future__ import annotations
@@ -118,6 +121,39 @@ class Checkpointer:
             shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
         return partial
 
+    def set_aside(self, step: int, reason: str) -> str:
+        """Moves the checkpoint of ``step`` to ``<step>.<reason>`` (or ``.<reason>-2``, ...).
+
+        The folder is kept for inspection (nothing is deleted) and the manager
+        no longer lists the step, so it can be saved again. Returns the new path.
+        """
+        path = os.path.join(self.directory, str(step))
+        aside, n = f"{path}.{reason}", 1
+        while os.path.exists(aside):
+            n += 1
+            aside = f"{path}.{reason}-{n}"
+        os.replace(path, aside)
+        self._manager.reload()
+        return aside
+
+    def start_afresh(self) -> list[str]:
+        """Sets every checkpoint aside as ``<step>.superseded``, with a warning naming them.
+
+        For a run that does not resume: its own checkpoints would otherwise sit
+        beside an earlier run's (a save of a step that exists is skipped), and
+        a later resume could restore the earlier run's newest step. Returns the
+        new paths.
+        """
+        moved = [self.set_aside(step, "superseded") for step in sorted(self.all_steps())]
+        if moved:
+            warnings.warn(
+                f"{self.directory} held checkpoints of an earlier run; starting afresh "
+                f"(resume=False), they were moved aside: {', '.join(map(os.path.basename, moved))}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return moved
+
     def read_history(self, step: int) -> dict[str, Any]:
         """The history (JSON) saved at ``step``, without reading the state's arrays."""
         import orbax.checkpoint as ocp
@@ -179,8 +215,7 @@ class Checkpointer:
                 raise refused.error from None
             except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is skipped
                 path = os.path.join(self.directory, str(candidate))
-                aside = f"{path}.unreadable"
-                os.replace(path, aside)  # kept for inspection; its step can be saved again
+                aside = self.set_aside(candidate, "unreadable")
                 reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
                 warnings.warn(
                     f"skipping checkpoint {path} (unreadable: {reason[:300]}); moved it to "
@@ -188,7 +223,6 @@ class Checkpointer:
                     RuntimeWarning,
                     stacklevel=2,
                 )
-                self._manager.reload()
         return None
 
     def _check_arrays(self, step: int, want: Any) -> None:

@@ -159,7 +159,8 @@ def fit(
         global batches, of which each process feeds its own slice.
       checkpoint_dir: enables orbax checkpoints every ``checkpoint_every``
         steps and at the end; with ``resume`` an existing checkpoint is
-        restored first.
+        restored first, without it any there are set aside (``<step>.superseded``,
+        with a warning) before training starts afresh.
       log_every: record metrics every this many steps (the NaN/Inf guard
         reads one flag per step; the metrics themselves are fetched only here).
       eval_fn: ``(params, model_state) -> dict`` of scalars, called every
@@ -207,6 +208,8 @@ def fit(
     ckpt = (
         Checkpointer(checkpoint_dir, checkpoint_every, keep_checkpoints) if checkpoint_dir else None
     )
+    if ckpt is not None and not resume:
+        ckpt.start_afresh()  # an earlier run's steps would be restored by a later resume
     if ckpt is not None and resume:
         try:  # another network's checkpoint is refused, not restarted over
             restored = ckpt.restore(state)
