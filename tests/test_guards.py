@@ -225,6 +225,28 @@ def test_starting_afresh_sets_an_earlier_runs_checkpoints_aside(tmp_path):
     np.testing.assert_array_equal(resumed.params["w"], run().params["w"])
 
 
+def test_a_checkpoint_of_another_run_id_is_refused_and_kept(tmp_path):
+    ckpt = tmp_path / "c"
+    train(ckpt, 10, run_id={"lr": 0.01, "data": "a"})
+    before = sorted(os.listdir(ckpt))
+    cases = [
+        ({"lr": 0.1, "data": "a"}, "another run's: lr 0.01 there, 0.1 here"),
+        ({"lr": 0.01}, "another run's: data a there, None here"),
+        (None, "saved with run_id .*this run has none"),
+    ]
+    for run_id, match in cases:
+        with pytest.raises(ValueError, match=match):
+            train(ckpt, 20, run_id=run_id)
+    assert sorted(os.listdir(ckpt)) == before
+    res = train(ckpt, 20, run_id={"data": "a", "lr": 0.01})  # its own run continues
+    assert res.history["step"][0] == 0 and "run_id" not in res.history
+    np.testing.assert_array_equal(res.params["w"], train(tmp_path / "ref", 20).params["w"])
+    with pytest.raises(ValueError, match="saved without a run_id, this run's is"):
+        train(tmp_path / "ref", 20, run_id={"lr": 0.01})
+    with pytest.raises(ValueError, match="run_id must be a JSON-able dict"):
+        train(tmp_path / "x", 20, run_id={"lr": object()})
+
+
 def history_file(step_dir):
     found = [os.path.join(d, f) for d, _, fs in os.walk(step_dir) for f in fs if "history" in d]
     assert found, step_dir

@@ -277,7 +277,7 @@ def test_train_classifier_on_digits_reports_accuracy_cost_and_resumes(tmp_path):
     def flat(b):
         return {"image": b["image"].reshape(len(b["label"]), -1), "label": b["label"]}
 
-    def run(epochs):
+    def run(epochs, seed=0):
         return kf.recipes.train_classifier(
             model,
             train,
@@ -285,12 +285,15 @@ def test_train_classifier_on_digits_reports_accuracy_cost_and_resumes(tmp_path):
             kf.train.make_optimizer("adam", 3e-3),
             epochs=epochs,
             batch_size=64,
+            seed=seed,
             transform=flat,
             checkpoint_dir=tmp_path,
             quiet=True,
         )
 
     first = run(2)
+    with pytest.raises(ValueError, match="another run's: seed 0 there, 1 here"):
+        run(4, seed=1)  # other batches: not a continuation
     res = run(4)  # resumes from the 2-epoch checkpoint
     assert res.history["step"][0] == 0 and res.history["step"][-1] == 4 * (1437 // 64) - 1
     # accuracy measured independently of evaluate_accuracy

@@ -141,7 +141,10 @@ def train_classifier(
         trained params.
       mesh: data-parallel mesh (``batch_size`` divisible by its size).
       variables: start from these instead of a fresh ``init`` (fine-tuning).
-      checkpoint_dir: orbax checkpoints + resume (see :func:`kanflow.train.fit`).
+      checkpoint_dir: orbax checkpoints + resume (see :func:`kanflow.train.fit`);
+        a checkpoint of another model class, training-split size, batch size,
+        seed or label smoothing is refused. (The optimiser's settings cannot
+        be read from the optimiser: a different learning rate goes unnoticed.)
       quiet: no progress bar.
       desc: progress-bar label.
     """
@@ -186,6 +189,14 @@ def train_classifier(
         mesh=mesh,
         checkpoint_dir=checkpoint_dir,
         checkpoint_every=steps_per_epoch,
+        # what the arrays cannot tell: a resume with other settings is refused
+        run_id=dict(
+            model=type(model).__name__,
+            examples=len(train),
+            batch_size=batch_size,
+            seed=seed,
+            label_smoothing=label_smoothing,
+        ),
         quiet=quiet,
         desc=desc,
     )

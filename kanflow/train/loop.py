@@ -8,10 +8,11 @@ checkpoint sees exactly the batches the uninterrupted run would have seen.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
@@ -27,6 +28,10 @@ from kanflow.train.state import TrainState, create_state
 from kanflow.train.step import make_train_step
 
 __all__ = ["DivergenceError", "FitResult", "NonFiniteError", "array_batches", "fit"]
+
+
+#: The key under which a checkpoint's history holds ``fit``'s ``run_id``.
+RUN_ID = "run_id"
 
 
 class NonFiniteError(FloatingPointError):
@@ -132,6 +137,7 @@ def fit(
     checkpoint_every: int = 100,
     keep_checkpoints: int = 3,
     resume: bool = True,
+    run_id: Mapping[str, Any] | None = None,
     log_every: int = 1,
     eval_fn: Callable[[Any, Any], dict] | None = None,
     eval_every: int | None = None,
@@ -161,6 +167,11 @@ def fit(
         steps and at the end; with ``resume`` an existing checkpoint is
         restored first, without it any there are set aside (``<step>.superseded``,
         with a warning) before training starts afresh.
+      run_id: JSON-able settings that the checkpoint cannot tell from its arrays
+        (learning rate, data, seed, ...), saved with each checkpoint: a resume
+        under another ``run_id`` (or without one where one was saved) is
+        refused with a ``ValueError`` naming the settings that differ, and the
+        checkpoint is kept.
       log_every: record metrics every this many steps (the NaN/Inf guard
         reads one flag per step; the metrics themselves are fetched only here).
       eval_fn: ``(params, model_state) -> dict`` of scalars, called every
@@ -182,13 +193,19 @@ def fit(
       DivergenceError: the loss grew past ``divergence`` (see above).
       ValueError: bad data (empty, NaN/Inf, labels or targets that do not fit
         the model: see the loss function's ``check_batch``), or a checkpoint
-        that is further along than ``steps`` or holds another network's
-        parameters (names, shapes or dtypes that differ from ``params``).
+        that is further along than ``steps``, holds another network's
+        parameters (names, shapes or dtypes that differ from ``params``) or was
+        saved under another ``run_id``.
     """
     if not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be an int >= 0, got {steps!r}")
     if divergence is not None and not divergence > 1:
         raise ValueError(f"divergence must be > 1 or None, got {divergence!r}")
+    if run_id is not None:
+        try:
+            run_id = json.loads(json.dumps(dict(run_id)))  # as it reads back
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"run_id must be a JSON-able dict, got {run_id!r}: {err}") from None
     check_batch = getattr(loss_fn, "check_batch", None)
     if callable(data):
         batch_fn = data
@@ -210,14 +227,36 @@ def fit(
     )
     if ckpt is not None and not resume:
         ckpt.start_afresh()  # an earlier run's steps would be restored by a later resume
+
+    def tagged(h: dict) -> dict:
+        """The history as saved: with the run's ``run_id``."""
+        return h if run_id is None else {**h, RUN_ID: run_id}
+
+    def check(saved: dict) -> None:
+        theirs, ours = saved.get(RUN_ID), run_id
+        if theirs == ours:
+            return
+        if theirs is None:
+            what = f"saved without a run_id, this run's is {ours}"
+        elif ours is None:
+            what = f"saved with run_id {theirs}, this run has none"
+        else:
+            differ = sorted(k for k in theirs.keys() | ours.keys() if theirs.get(k) != ours.get(k))
+            what = "; ".join(f"{k} {theirs.get(k)} there, {ours.get(k)} here" for k in differ)
+        raise ValueError(
+            f"the checkpoint in {ckpt.directory} is another run's: {what}. "
+            "Use another checkpoint_dir, or resume=False."
+        )
+
     if ckpt is not None and resume:
-        try:  # another network's checkpoint is refused, not restarted over
-            restored = ckpt.restore(state)
+        try:  # another run's checkpoint is refused, not restarted over
+            restored = ckpt.restore(state, check=check)
         except ValueError:
             ckpt.close()
             raise
         if restored is not None:
             state, history = restored
+            history.pop(RUN_ID, None)
             if int(state.step) > steps:
                 ckpt.close()
                 raise ValueError(
@@ -262,7 +301,7 @@ def fit(
                 check_batch(state.params, state.model_state, batch)
             state, metrics = step_fn(state, put(batch))
             if not bool(metrics["finite"]):  # the update was refused: state is the last good one
-                saved = None if ckpt is None else _save(ckpt, step, state, history)
+                saved = None if ckpt is None else _save(ckpt, step, state, tagged(history))
                 raise NonFiniteError(step, last_loss, saved, state)
             if step % log_every == 0 or step == steps - 1:
                 metrics = jax.device_get(metrics)
@@ -284,14 +323,14 @@ def fit(
             if eval_every and step % eval_every == 0 and step < steps:
                 evaluate(step)
             if ckpt is not None:
-                ckpt.save(step, state, history)
+                ckpt.save(step, state, tagged(history))
         if history.get("eval_step", [None])[-1] != step:
             evaluate(step)
         if ckpt is not None:
-            ckpt.save(step, state, history, force=True)
+            ckpt.save(step, state, tagged(history), force=True)
     except KeyboardInterrupt:
         if ckpt is not None:  # never lose work: keep what was trained so far
-            ckpt.save_on_interrupt(int(state.step), state, history)
+            ckpt.save_on_interrupt(int(state.step), state, tagged(history))
         raise
     finally:
         bar.close()
