@@ -26,6 +26,7 @@ import numpy as np
 from jax import Array
 
 from kanflow.basis.bspline import bspline, uniform_knots
+from kanflow.checks import as_int
 from kanflow.layers.capture import layer_inputs
 from kanflow.layers.kan import KANLayer
 
@@ -63,11 +64,16 @@ def knots_from_samples(
         0; jaxKAN 0.1: 0.01), and the extension steps grow to match.
 
     Returns:
-      ``[in, G + 2k + 1]`` knots.
+      ``[in, G + 2k + 1]`` knots, floating point (float32 for integer samples).
     """
+    grid_size, order = as_int(grid_size, "grid_size"), as_int(order, "order", minimum=0)
     x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.float32)  # integer knots would floor the grid
     if x.ndim != 2 or x.shape[0] < 1:
         raise ValueError(f"samples x must be [n >= 1, in], got shape {x.shape}")
+    if not isinstance(x, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(x))):
+        raise ValueError("samples x must be finite")
     if not 0.0 <= grid_eps <= 1.0:
         raise ValueError(f"grid_eps must be in [0, 1], got {grid_eps}")
     if not margin >= 0.0:
@@ -101,11 +107,13 @@ def refit_coefficients(
       coef: old coefficients ``[in, K - order - 1, out]``.
       new_knots: new knots ``[in, K']``.
       order: spline degree (unchanged).
-      ridge: optional Tikhonov weight for ill-posed fits (few samples).
+      ridge: optional Tikhonov weight (>= 0) for ill-posed fits (few samples).
 
     Returns:
       ``[in, K' - order - 1, out]``.
     """
+    if not isinstance(ridge, jax.core.Tracer) and not ridge >= 0:
+        raise ValueError(f"ridge must be >= 0, got {ridge!r}")
     old = jnp.einsum("nic,ico->nio", bspline(x, knots, order), coef)  # [n, in, out]
     design = bspline(x, new_knots, order)  # [n, in, c']
 

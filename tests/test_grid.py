@@ -104,3 +104,25 @@ def test_grid_errors():
     variables = model.init(jax.random.key(0), jnp.zeros((1, 2)))
     with pytest.raises(ValueError, match="finite"):
         kf.grid.update(model, variables, jnp.full((4, 2), jnp.nan))
+    x = np.random.default_rng(0).uniform(-1, 1, (16, 2))
+    for bad in (np.nan, np.inf):  # one bad sample among good ones
+        with pytest.raises(ValueError, match="samples x must be finite"):
+            kf.grid.knots_from_samples(np.where(np.arange(16)[:, None] == 3, bad, x), 3, 3)
+    for g, k, match in ((0, 3, "grid_size must be an int >= 1"), (3, -1, "order must be")):
+        with pytest.raises(ValueError, match=match):
+            kf.grid.knots_from_samples(x, g, k)
+    for ridge in (-1.0, np.nan):  # not silently the plain least squares
+        with pytest.raises(ValueError, match="ridge must be >= 0"):
+            kf.grid.update(model, variables, x, ridge=ridge)
+
+
+def test_knots_from_integer_samples_are_those_of_the_same_floats():
+    x = np.arange(11)[:, None] * np.array([1, 3])  # [11, 2] ints
+    for kw in (dict(grid_eps=1.0), dict(grid_eps=0.3), dict(grid_range=(-1, 1))):
+        got = kf.grid.knots_from_samples(x, 5, 3, **kw)
+        assert jnp.issubdtype(got.dtype, jnp.floating)
+        want = kf.grid.knots_from_samples(x.astype(np.float32), 5, 3, **kw)
+        np.testing.assert_array_equal(got, want)
+    # uniform on [0, 10]: steps of 2, three on each side
+    uniform = kf.grid.knots_from_samples(x, 5, 3, grid_eps=1.0)
+    np.testing.assert_allclose(uniform[0], np.arange(-6, 17, 2))
