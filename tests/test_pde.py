@@ -178,6 +178,28 @@ def test_burgers_reference_slope_at_the_shock_and_convergence():
     assert abs(ut + f(t0, x0) * ux - 0.01 / np.pi * uxx) < 1e-4
 
 
+def test_burgers_reference_at_a_lower_viscosity_against_direct_quadrature():
+    # nu = 0.001 / pi: the integrand peaks beyond 200 Gauss-Hermite nodes' reach (order 200
+    # gives -0.8209 at t = 0.75, x = 0.1); the default order is chosen to converge. The
+    # reference here: the Cole-Hopf quotient by the trapezoidal rule in y on [x - 3, x + 3]
+    nu = 0.001 / np.pi
+    t, x = np.array([0.75, 0.5, 1.0, 0.2]), np.array([0.1, -0.3, 0.01, 0.9])
+    want = []
+    for ti, xi in zip(t, x, strict=True):
+        y = np.linspace(xi - 3, xi + 3, 600001)
+        e = -np.cos(np.pi * y) / (2 * np.pi * nu) - (xi - y) ** 2 / (4 * nu * ti)
+        w = np.exp(e - e.max())
+        want.append(-np.sum(np.sin(np.pi * y) * w) / np.sum(w))
+    np.testing.assert_allclose(pde_reference.burgers_reference(t, x, nu), want, atol=1e-9)
+    # far nodes' weights underflow at high orders: no 0/0
+    assert np.all(np.isfinite(pde_reference.burgers_reference(t, x, nu, order=800)))
+    with pytest.raises(ValueError, match="did not converge for nu=1e-07"):
+        pde_reference.burgers_reference(t, x, 1e-7)
+    for bad, match in ((dict(nu=-1.0), "nu must be > 0"), (dict(x=[np.nan]), "finite")):
+        with pytest.raises(ValueError, match=match):
+            pde_reference.burgers_reference(**dict(dict(t=[0.5], x=[0.1]), **bad))
+
+
 def test_allen_cahn_reference_converges():
     # spectral convergence once the interfaces (width ~0.014) are resolved: measured
     # max differences 1e-4 (256 vs 512) and 5e-7 (384 vs 512)
