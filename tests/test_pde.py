@@ -115,6 +115,12 @@ def test_rad_probabilities_and_resampling():
     assert 0.3 < np.mean(np.asarray(picked)[:, 0] < 100) < 0.55
     with pytest.raises(ValueError, match="cannot draw"):
         pde.rad_resample(jax.random.key(0), pool[:5], residual[:5], 6)
+    # c < 0 would rank the largest residual last; a NaN would make every probability NaN
+    for kw, match in ((dict(c=-2.0), "rad c must be >= 0"), (dict(k=-1.0), "rad k must be")):
+        with pytest.raises(ValueError, match=match):
+            pde.rad_probabilities(r, **kw)
+    with pytest.raises(ValueError, match="residual at the resampling candidates is not finite"):
+        pde.rad_resample(jax.random.key(0), pool, residual.at[7].set(jnp.nan), 200)
 
 
 def test_transfer_moments_interpolates_the_basis_axis():

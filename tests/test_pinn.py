@@ -325,6 +325,11 @@ def test_solve_errors_and_divergence():
         pinn.solve(pinn.InfiniteWell(), method="galerkin")
     with pytest.raises(ValueError, match="lower, energy_every: only for method='residual'"):
         pinn.solve(pinn.InfiniteWell(), lower=[], energy_every=5)
+    with pytest.raises(ValueError, match="check_every, patience: only for method='ritz'"):
+        pinn.solve(pinn.InfiniteWell(), method="residual", check_every=0, patience=5)
+    # with patience < check_every the stall test would compare a value with itself
+    with pytest.raises(ValueError, match="patience must be >= check_every, got 5 < 10"):
+        pinn.solve(pinn.InfiniteWell(), patience=5)
     # finite on the probe grid but NaN near the wall, where only quadrature nodes land
     sneaky = pinn.Potential(lambda x: jnp.where((x > 0.9997) & (x < 0.9999), jnp.nan, 0.0))
     with pytest.raises(ValueError, match="not finite at the quadrature nodes"):

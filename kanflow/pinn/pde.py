@@ -214,7 +214,16 @@ def rba_update(weights: Array, residual: Array, gamma: float = 0.999, eta: float
 
 
 def rad_probabilities(residual: Array, k: float = 1.0, c: float = 1.0) -> Array:
-    """Sampling probabilities ``propto |r|^k / mean(|r|^k) + c`` over candidate points ``[m]``."""
+    """Sampling probabilities ``propto |r|^k / mean(|r|^k) + c`` over candidate points ``[m]``.
+
+    ``k, c >= 0`` (a negative one would invert the ranking or give negative
+    probabilities); a concrete ``residual`` must be finite.
+    """
+    for name, v in (("k", k), ("c", c)):
+        if not isinstance(v, jax.core.Tracer) and not v >= 0:
+            raise ValueError(f"rad {name} must be >= 0, got {v!r}")
+    if not isinstance(residual, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(residual))):
+        raise ValueError("the residual at the resampling candidates is not finite")
     e = jnp.abs(residual) ** k
     p = e / jnp.maximum(jnp.mean(e), jnp.finfo(e.dtype).tiny) + c
     return p / jnp.sum(p)

@@ -158,9 +158,9 @@ def solve(
     seed: int = 0,
     *,
     method: str = "ritz",
-    check_every: int = 10,
-    consistency: float = 1e-8,
-    patience: int = 200,
+    check_every: int | None = None,
+    consistency: float | None = None,
+    patience: int | None = None,
     ritz_steps: int | None = None,
     energy_every: int | None = None,
     lower: list[SolveResult] | None = None,
@@ -177,12 +177,14 @@ def solve(
       state: n >= 0.
       model: ``"mlp"``, ``"kan"`` or a :class:`~kanflow.models.wavefunction.Wavefunction`.
       steps: the most L-BFGS steps (default 2000 for ``"ritz"``, 3000 for
-        ``"residual"``).
+        ``"residual"``; ``"ritz"`` runs whole blocks of ``check_every``, so it
+        rounds ``steps`` up to a multiple of it).
       seed: network initialisation seed.
       method: ``"ritz"`` (states ``0 .. n`` trained together in one network, the
         output layer solved; see the module docstring) or ``"residual"`` (the
         paper's loss, one network per state).
-      check_every, consistency, patience: (``"ritz"``) every ``check_every``
+      check_every, consistency, patience: (``"ritz"``, defaults 10, 1e-8 and
+        200; ``patience >= check_every``) every ``check_every``
         steps the states are evaluated on the check quadrature; training stops
         when the two quadratures' energies differ by more than ``consistency``
         (relative), or when the sum of Ritz values has not improved by ``1e-12``
@@ -234,15 +236,19 @@ def solve(
             model,
             steps,
             seed,
-            check_every=check_every,
-            consistency=consistency,
-            patience=patience,
+            check_every=10 if check_every is None else check_every,
+            consistency=1e-8 if consistency is None else consistency,
+            patience=200 if patience is None else patience,
             quadrature_order=quadrature_order,
             quadrature_pieces=quadrature_pieces,
             quiet=quiet,
         )[-1]
     if method != "residual":
         raise ValueError(f"method must be 'ritz' or 'residual', got {method!r}")
+    given = {"check_every": check_every, "consistency": consistency, "patience": patience}
+    if any(v is not None for v in given.values()):
+        names = ", ".join(k for k, v in given.items() if v is not None)
+        raise ValueError(f"{names}: only for method='ritz' (method='residual' has energy_every)")
     return _solve_residual(
         potential,
         state,
@@ -284,6 +290,8 @@ def solve_states(
     steps = as_int(2000 if steps is None else steps, "steps", 1)
     check_every = as_int(check_every, "check_every", 1)
     patience = as_int(patience, "patience", 1)
+    if patience < check_every:  # it compares the sum of Ritz values with one patience ago
+        raise ValueError(f"patience must be >= check_every, got {patience} < {check_every}")
     if not consistency > 0:
         raise ValueError(f"consistency must be > 0, got {consistency}")
     if quadrature_order < 1 or quadrature_pieces < 1:
