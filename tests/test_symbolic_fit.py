@@ -171,6 +171,38 @@ def test_reported_r2_is_the_squared_correlation(x64):
     assert 0.8 < fit.r2[0, 0] < 0.99
 
 
+def test_safe_forms_stay_finite_at_zero_with_a_large_cap():
+    # y_th = 1e4 (SymbolicKAN's default): exp(-y_th) underflows to 0, log must still cap 0
+    import jax
+    import jax.numpy as jnp
+
+    u = jnp.array([0.0, 1e-30, -1e-30, 1e-45, 1.0])
+    for name in sorted(NUMPY):
+        safe = library.get(name).safe
+        assert np.all(np.isfinite(np.asarray(safe(u, 1e4)))), name
+        grad = jax.vmap(jax.grad(lambda v, s=safe: s(v, 1e4)))(u)
+        assert np.all(np.isfinite(np.asarray(grad))), name
+    assert float(library.get("log").safe(jnp.array(0.0), 1e4)) == -1e4
+
+
+def test_float32_r2_is_that_of_the_reported_parameters():
+    # candidates whose values are ~1e-20 (a Gaussian far from its centre) square to 0 in
+    # float32 while sum f y does not: that read as R² > 1, capped to 1, and such a candidate
+    # (gaussian, c ~ -5e20) ranked first on tanh(3x) + x. The R² reported must be the one
+    # its (a, b, c, d) give, in float64 numpy
+    x = np.random.default_rng(0).uniform(-3, 3, 300)
+    y = np.tanh(3 * x) + x
+    fit = fit_affine(x, y, sorted(NUMPY))  # float32: no x64 here
+    for k, name in enumerate(fit.names):
+        if fit.r2[0, k] <= -1:
+            continue
+        a, b, c, d = fit.params[0, k].astype(np.float64)
+        with np.errstate(all="ignore"):
+            pred = c * NUMPY[name](a * x + b) + d
+        r2 = 1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2)
+        assert fit.r2[0, k] == pytest.approx(r2, abs=1e-3), name
+
+
 def test_selection_loss_is_pykans():
     r2 = np.array([[0.999999, 0.9, -1.0, 0.0]])
     c = np.array([2.0, 1.0, 1.0, 0.0])

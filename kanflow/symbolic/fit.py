@@ -44,10 +44,22 @@ class AffineFit:
     r2: np.ndarray
 
 
+def _unit(f: Array) -> tuple[Array, Array]:
+    """``(f / max |f|, max |f|)`` over the last axis (``1`` where ``f`` is all 0).
+
+    R² does not depend on the scale of ``f``, but its sums of squares do: a
+    candidate whose values are around 1e-20 squares to nothing in float32
+    while ``sum f y`` does not, which read as R² > 1.
+    """
+    m = jnp.max(jnp.abs(f), axis=-1, keepdims=True)
+    m = jnp.where(m > 0, m, 1.0)
+    return f / m, m
+
+
 def _r2(f: Array, yc: Array, syy: Array) -> Array:
     """R² of the line ``y ~ f`` (``f [..., N]``, ``yc`` centred); ``-1`` if ``f`` is not finite."""
     finite = jnp.all(jnp.isfinite(f), axis=-1)
-    f = jnp.where(jnp.isfinite(f), f, 0.0)
+    f = _unit(jnp.where(jnp.isfinite(f), f, 0.0))[0]
     fc = f - jnp.mean(f, axis=-1, keepdims=True)
     sff = jnp.sum(fc * fc, axis=-1)
     sfy = jnp.sum(fc * yc, axis=-1)
@@ -59,16 +71,17 @@ def _r2(f: Array, yc: Array, syy: Array) -> Array:
 
 def _line(f: Array, y: Array) -> tuple[Array, Array]:
     """Least-squares ``(c, d)`` of ``y ~ c f + d`` (``f, y [N]``)."""
-    fc, yc = f - jnp.mean(f), y - jnp.mean(y)
-    sff = jnp.sum(fc * fc)
-    c = jnp.where(sff > 0, jnp.sum(fc * yc) / jnp.where(sff > 0, sff, 1.0), 0.0)
+    u, m = _unit(f)
+    uc, yc = u - jnp.mean(u), y - jnp.mean(y)
+    suu = jnp.sum(uc * uc)
+    c = jnp.where(suu > 0, jnp.sum(uc * yc) / jnp.where(suu > 0, suu, 1.0), 0.0) / m[0]
     return c, jnp.mean(y) - c * jnp.mean(f)
 
 
 def _grid_sums(fn, a: Array, b: Array, xs: Array, ysc: Array) -> tuple[Array, Array, Array]:
     """``sum f``, ``sum f^2``, ``sum f (y - mean y)`` over the points for every
     candidate ``f = fn(a_i xs + b_j)``: ``[Ga], [Gb], [N] -> 3 x [Ga, Gb]``, one pass."""
-    f = fn(a[:, None, None] * xs + b[None, :, None])
+    f = _unit(fn(a[:, None, None] * xs + b[None, :, None]))[0]  # R² is scale-free
     return jnp.sum(f, -1), jnp.sum(f * f, -1), jnp.sum(f * ysc, -1)
 
 

@@ -134,9 +134,9 @@ def _safe_root(p: float):
 
 
 def _safe_log(x, y_th):
-    x_th = math.exp(-y_th)
+    x_th = math.exp(-y_th)  # 0.0 for y_th > 745: then only x = 0 is capped
     ax = jnp.abs(x)
-    return jnp.where(ax < x_th, -y_th, jnp.log(jnp.where(ax < x_th, 1.0, ax)))
+    return jnp.where(ax <= x_th, -y_th, jnp.log(jnp.where(ax <= x_th, 1.0, ax)))
 
 
 def _safe_exp(x, y_th):
