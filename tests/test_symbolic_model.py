@@ -199,6 +199,33 @@ def test_tidy_merges_and_rounds():
     np.testing.assert_allclose(g(*z), f(*z), rtol=1e-12)
 
 
+def test_tidy_keeps_a_formula_that_rounding_would_move_where_it_is_used():
+    x, y = sympy.symbols("x_1 x_2")
+    bump = x + sympy.exp(-((x - 6.0) ** 2))  # expanded: 2.3e-16 exp(-x^2 + 12 x): rounds to 0
+    at = {x: np.linspace(0, 8, 81)}
+    for e in (bump, 2.0 * bump):
+        kept = sm.tidy(e, 4, at=at)
+        assert kept.has(sympy.exp)
+        f, g = (sympy.lambdify(x, v, "numpy")(at[x]) for v in (e, kept))
+        np.testing.assert_allclose(g, f, rtol=0, atol=1e-3 * np.abs(f).max())
+    # formula() checks on the first layer's grid by default: a Gaussian edge centred at 3
+    # (1.2341e-4 exp(-x^2 + 6 x) once expanded, whose factor rounds to 0.0001, 19 % off)
+    model = kf.models.KAN((2, 1), grid_size=3)
+    v = model.init(jax.random.key(0), jnp.zeros((1, 2)))
+    sm_model, sv, _ = kf.symbolic.fix_symbolic(model, v, None, 0, 0, 0, "x", fit=False)
+    sm_model, sv, _ = kf.symbolic.fix_symbolic(sm_model, sv, None, 0, 1, 0, "gaussian", fit=False)
+    affine = np.array(sv["params"]["symbolic_0"])
+    affine[1, 0] = [1.0, -3.0, 1.0, 0.0]
+    sv = {**sv, "params": {**sv["params"], "symbolic_0": affine}}
+    z = np.random.default_rng(0).uniform(2, 4, (50, 2))
+    net = np.asarray(sm_model.apply(sv, jnp.asarray(z, jnp.float32)))[:, 0]
+    expr = kf.symbolic.formula(sm_model, sv)[0]
+    got = np.broadcast_to(sympy.lambdify((x, y), expr, "numpy")(*z.T), net.shape)
+    np.testing.assert_allclose(got, net, rtol=1e-3, atol=1e-3)
+    with pytest.raises(ValueError, match=r"at must be inputs \[n, 2\]"):
+        kf.symbolic.formula(sm_model, sv, at=np.zeros((4, 3)))
+
+
 def test_discover_rejects_bad_input():
     x = np.random.default_rng(12).uniform(-1, 1, (50, 2))
     with pytest.raises(ValueError, match=r"y must be \[N\] or \[N, 1\] with N = 50"):

@@ -508,7 +508,10 @@ def _final_fit(model, variables, report, train, test, scale, s: _Settings, train
         train_rmse = test_rmse = float("nan")
     else:
         exact = y_mean + y_std * formula(model, variables, digits=None)[0]
-        expr = tidy(exact, s.digits)
+        import sympy  # noqa: PLC0415
+
+        names = sympy.symbols(f"x_1:{train['x'].shape[1] + 1}")
+        expr = tidy(exact, s.digits, at=dict(zip(names, train["x"].T, strict=True)))
         train_rmse = formula_rmse(expr, train["x"], y_mean + y_std * train["y"][:, 0])
         test_rmse = formula_rmse(expr, test["x"], y_mean + y_std * test["y"][:, 0])
     return Discovery(

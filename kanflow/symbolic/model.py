@@ -16,7 +16,7 @@ data; :func:`formula` reads a fully symbolic network as sympy expressions.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import flax.linen as nn
@@ -430,7 +430,7 @@ def _quarter_turns(expr, digits: int):
     return expr.replace(shifted_trig, snapped)
 
 
-def tidy(expr, digits: int = 4):
+def tidy(expr, digits: int = 4, at: Mapping[Any, Any] | None = None, rtol: float = 1e-3):
     """A readable, rounded form of a formula.
 
     Products of numbers are multiplied out first (``expand``, which also splits
@@ -442,13 +442,60 @@ def tidy(expr, digits: int = 4):
     (``cos(u - 1.5708) = sin(u)``) and whole numbers become integers (``1.0*x``
     reads ``x``). Where that rounding would take a variable away (sympy writes
     ``exp(0.6 (105.78 cos a - 96.89))`` as ``2.8e-26 exp(63.47 cos a)``, whose
-    factor rounds to 0), numbers smaller than the last decimal keep ``digits``
-    significant digits instead.
+    factor rounds to 0), or, given points ``at``, would move the formula by
+    more than ``rtol`` there (``exp(-(x - 3)^2)`` splits into ``1.2341e-4
+    exp(-x^2 + 6 x)``, whose factor rounds to ``0.0001``), numbers smaller than
+    the last decimal keep ``digits`` significant digits instead; and if that
+    still moves it, every number keeps ``digits`` significant digits without
+    any expansion (failing that, ``expr`` is returned as it is).
+
+    Args:
+      expr: a sympy expression.
+      digits: decimal places.
+      at: ``{symbol: values}``, points (broadcastable arrays) where the tidied
+        formula must agree with ``expr``: ``max |tidied - expr| <= rtol max |expr|``.
+      rtol: see ``at``.
     """
+    agrees = _agreement(expr, at, rtol)
     tidied = _tidy(expr, digits, keep_small=False)
-    if tidied.free_symbols != expr.free_symbols:
-        tidied = _tidy(expr, digits, keep_small=True)
-    return tidied
+    if tidied.free_symbols == expr.free_symbols and agrees(tidied):
+        return tidied
+    tidied = _tidy(expr, digits, keep_small=True)
+    if at is None or agrees(tidied):
+        return tidied
+    import sympy  # noqa: PLC0415
+
+    plain = expr.xreplace(
+        {f: sympy.Float(f"{float(f):.{digits}g}") for f in expr.atoms(sympy.Float)}
+    )
+    whole = {f: sympy.Integer(int(f)) for f in plain.atoms(sympy.Float) if float(f) == int(f)}
+    plain = plain.xreplace(whole)
+    return plain if agrees(plain) else expr
+
+
+def _agreement(expr, at: Mapping[Any, Any] | None, rtol: float) -> Callable[[Any], bool]:
+    """``candidate -> bool``: whether ``candidate`` is within ``rtol`` of ``expr`` at ``at``."""
+    if at is None:
+        return lambda candidate: True
+    import sympy  # noqa: PLC0415
+
+    names = [sympy.Symbol(k) if isinstance(k, str) else k for k in at]
+    values = [np.asarray(v, np.float64) for v in at.values()]
+
+    def evaluate(e) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            out = sympy.lambdify(names, e, "numpy")(*values)
+        return np.broadcast_to(np.asarray(out, np.float64), np.broadcast(*values).shape)
+
+    want = evaluate(expr)
+    finite = np.isfinite(want)
+    scale = float(np.max(np.abs(want[finite]), initial=0.0))
+
+    def agrees(candidate) -> bool:
+        got = evaluate(candidate)
+        return bool(np.all(np.abs(got[finite] - want[finite]) <= rtol * scale))
+
+    return agrees
 
 
 def _tidy(expr, digits: int, keep_small: bool):
@@ -477,6 +524,7 @@ def formula(
     symbols: Sequence[Any] | None = None,
     digits: int | None = 4,
     simplify: bool = False,
+    at: np.ndarray | None = None,
 ) -> list[Any]:
     """The network as sympy expressions, one per output (pykan's ``symbolic_formula``).
 
@@ -490,6 +538,10 @@ def formula(
         as pykan does (``None``: the exact nested expression, the network's own
         function).
       simplify: apply ``sympy.simplify`` to each output.
+      at: inputs ``[n, in]`` on which each tidied formula must stay within 1e-3
+        (relative to its largest value) of the exact one (see :func:`tidy`);
+        default: 256 points spread over the first layer's grid (the inner
+        knots' span of each input, else ``grid_range``).
 
     Raises:
       ValueError: when some live edge is still numeric (listed).
@@ -529,7 +581,19 @@ def formula(
             out.append(yj)
         h = out
     if digits is not None:
-        h = [tidy(e, digits) for e in h]
+        if at is None:
+            knots = variables.get("grid", {}).get("layer_0", {}).get("knots")
+            if knots is not None:
+                knots = np.asarray(knots, np.float64).reshape(n_in, -1)
+                lo, hi = knots[:, model.order], knots[:, -model.order - 1]
+            else:
+                lo, hi = model.grid_range
+            at = np.random.default_rng(0).uniform(lo, hi, (256, n_in))
+        at = np.asarray(at, np.float64)
+        if at.ndim != 2 or at.shape[1] != n_in:
+            raise ValueError(f"at must be inputs [n, {n_in}], got shape {at.shape}")
+        points = dict(zip(symbols, at.T, strict=True))
+        h = [tidy(e, digits, at=points) for e in h]
     return [sympy.simplify(e) for e in h] if simplify else h
 
 
