@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import kanflow as kf
+from kanflow.models import kan as kan_models
 
 
 def test_layer_inputs_and_edge_scores_against_a_manual_pass(x64):
@@ -54,6 +55,18 @@ def test_live_nodes_needs_both_sides():
     assert kf.layers.live_nodes(np.zeros(3), np.array([0.0, 2.0, 1.0]), 0.5).tolist() == [0]
     with pytest.raises(ValueError, match="equal-length"):
         kf.layers.live_nodes(np.ones(3), np.ones(2), 0.5)
+    # a NaN score compares False everywhere and argmax picks it: refused, not pruned on
+    with pytest.raises(ValueError, match="edge scores are not finite"):
+        kf.layers.live_nodes(np.array([np.nan, 0.5, 1.0]), np.ones(3), 5.0)
+    with pytest.raises(ValueError, match="threshold must be finite"):
+        kf.layers.live_nodes(np.ones(3), np.ones(3), float("nan"))
+    # one NaN sample in the data pruned a whole network to one dead path
+    model = kf.models.KAN((2, 4, 1), grid_size=4)
+    x = rng.uniform(-1, 1, (64, 2)).astype(np.float32)
+    variables = model.init(jax.random.key(0), x)
+    x[3, 0] = np.nan
+    with pytest.raises(ValueError, match="not finite"):
+        kan_models.prune(model, variables, x, node_threshold=1e-2, edge_threshold=3e-2)
 
 
 def test_capture_accepts_unhashable_apply_arguments():

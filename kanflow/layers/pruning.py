@@ -21,6 +21,9 @@ def live_nodes(incoming: np.ndarray, outgoing: np.ndarray, threshold: float) -> 
       outgoing: ``[n]``, each node's largest outgoing edge score.
       threshold: a node is live if both exceed it.
 
+    Raises:
+      ValueError: a score or the threshold is not finite.
+
     Returns:
       ``[k]`` node indices, ``k >= 1``: when no node is live, the one whose
       weaker side is strongest is kept, so the network stays connected.
@@ -31,6 +34,13 @@ def live_nodes(incoming: np.ndarray, outgoing: np.ndarray, threshold: float) -> 
             f"incoming and outgoing must be equal-length score vectors [n], got shapes "
             f"{incoming.shape} and {outgoing.shape}"
         )
+    if not (np.all(np.isfinite(incoming)) and np.all(np.isfinite(outgoing))):
+        raise ValueError(
+            "the edge scores are not finite (NaN or inf in the data they were measured on, "
+            "or in the network): pruning on them would keep an arbitrary node"
+        )
+    if not np.isfinite(threshold):
+        raise ValueError(f"threshold must be finite, got {threshold!r}")
     keep = np.flatnonzero((incoming > threshold) & (outgoing > threshold))
     if keep.size == 0:
         keep = np.array([int(np.argmax(np.minimum(incoming, outgoing)))])

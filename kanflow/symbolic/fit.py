@@ -122,7 +122,10 @@ def _search_one(
 
     def zoom(_, state):  # the next grid spans one step of the last one on each side
         a, b, step_a, step_b, r2 = state
-        return best(a + step_a * unit, b + step_b * unit)
+        new_a, new_b, new_step_a, new_step_b, new_r2 = best(a + step_a * unit, b + step_b * unit)
+        better = new_r2 > r2  # an even zoom_number's grid misses the centre: keep the best
+        pick = lambda new, old: jnp.where(better, new, old)
+        return pick(new_a, a), pick(new_b, b), new_step_a, new_step_b, pick(new_r2, r2)
 
     a, b, _, _, r2_search = jax.lax.fori_loop(0, zooms, zoom, best(a0, b0))
     f = jax.lax.switch(k, list(fns), a * x + b)
