@@ -87,6 +87,13 @@ def test_collocation_in_the_box_and_seeded():
         assert sorted(strata) == list(range(50))
     with pytest.raises(ValueError, match="lo < hi"):
         pde.sobol(8, (1.0,), (0.0,))
+    for lo_, hi_ in (((0.0,), (np.inf,)), ((-np.inf,), (0.0,))):  # inf or NaN points before
+        with pytest.raises(ValueError, match="box must be finite"):
+            pde.sobol(8, lo_, hi_)
+    with pytest.raises(ValueError, match="d >= 1"):
+        pde.latin_hypercube(8, (), ())
+    with pytest.raises(ValueError, match="axes must name at least one"):  # was the int 0
+        pde.laplacian(lambda z: z[..., 0], jnp.zeros((3, 2)), axes=())
 
 
 def test_rba_update_formula_and_bound():
@@ -217,6 +224,11 @@ def test_allen_cahn_reference_converges():
     np.testing.assert_allclose(fine[0], x**2 * np.cos(np.pi * x), atol=1e-12)
     np.testing.assert_allclose(fine[:, [0, -1]], -1.0, atol=1e-12)
     assert fine[-1].min() > -1.01 and fine[-1].max() < 1.01  # u stays near the wells -1, 1
+    # only t = 0 asked for: the initial condition (it failed to broadcast before)
+    start = pde_reference.allen_cahn_reference([0.0, 0.0], x)
+    np.testing.assert_allclose(start, np.tile(x**2 * np.cos(np.pi * x), (2, 1)), atol=1e-15)
+    with pytest.raises(ValueError, match="finite"):
+        pde_reference.allen_cahn_reference(t, [0.0, np.nan])
 
 
 def test_edge_points_are_the_authors():
@@ -296,6 +308,15 @@ def test_train_grid_updates_stop_at_until_and_follow_resampling(monkeypatch):
     for bad in (dict(grid_update_every=0), dict(grid_update_every=2, grid_update_start=-1)):
         with pytest.raises(ValueError, match="grid_update_every must be >= 1"):
             pde.train(problem, model, 2, **bad, **common)
+    refused = [
+        (dict(grid_update_every=2, grid_update_start=5, grid_update_until=3), "no grid update"),
+        (dict(rba_gamma=1.0), "rba_gamma must be in"),
+        (dict(rba_eta=-1e-4), "rba_eta > 0"),
+        (dict(learning_rate=-1e-3), "learning_rate must be > 0"),
+    ]
+    for bad, match in refused:
+        with pytest.raises(ValueError, match=match):
+            pde.train(problem, model, 8, **bad, **common)
 
 
 def test_train_fits_the_grids_to_the_points_before_the_first_step():

@@ -31,6 +31,10 @@ def test_potential_errors():
         pinn.Piecewise([(0.1, 0.5, 1.0), (0.4, 0.6, 2.0)])
     with pytest.raises(ValueError, match="0 <= x0 < x1 <= 1"):
         pinn.Piecewise([(0.5, 1.5, 1.0)])
+    assert pinn.Potential(lambda x: x, jumps=(0.0, 0.5, 1.0)).jumps == (0.5,)  # walls dropped
+    for bad in (1.5, -0.2, float("nan")):  # were dropped without a word
+        with pytest.raises(ValueError, match="jumps must lie in"):
+            pinn.Potential(lambda x: x, jumps=(0.5, bad))
 
 
 @pytest.mark.parametrize(

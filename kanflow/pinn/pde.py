@@ -164,14 +164,18 @@ def partials(
 
 def laplacian(u: Callable[[Array], Array], x: Array, axes: Sequence[int] | None = None) -> Array:
     """``sum_j d^2 u / dx_j^2`` over ``axes`` (default all) at ``x [n, d]`` -> ``[n]``."""
-    axes = range(x.shape[-1]) if axes is None else axes
+    axes = range(x.shape[-1]) if axes is None else tuple(axes)
+    if not axes:
+        raise ValueError("axes must name at least one input dimension")
     return sum(partial(u, x, (a, a)) for a in axes)
 
 
 def _box(lo: Sequence[float], hi: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = np.asarray(lo, np.float64).ravel(), np.asarray(hi, np.float64).ravel()
-    if lo.shape != hi.shape or not np.all(hi > lo):
-        raise ValueError(f"need lo < hi, of one length each, got lo={lo}, hi={hi}")
+    if lo.size < 1 or lo.shape != hi.shape or not np.all(hi > lo):
+        raise ValueError(f"need lo < hi, of one length d >= 1 each, got lo={lo}, hi={hi}")
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise ValueError(f"the box must be finite, got lo={lo}, hi={hi}")
     return lo, hi
 
 
@@ -513,6 +517,17 @@ def train(
             "grid_update_every must be >= 1 and grid_update_start >= 0, "
             f"got {grid_update_every} and {grid_update_start}"
         )
+    if grid_update_until is not None and grid_update_until < grid_update_start:
+        raise ValueError(
+            f"grid_update_until ({grid_update_until}) is before grid_update_start "
+            f"({grid_update_start}): no grid update would run"
+        )
+    if rba and not (0 <= rba_gamma < 1 and rba_eta > 0):
+        raise ValueError(
+            f"rba_gamma must be in [0, 1) and rba_eta > 0, got {rba_gamma} and {rba_eta}"
+        )
+    if optimizer is None and not callable(learning_rate) and not learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
     if grid_sizes and not hasattr(model, "grid_size"):
         raise ValueError(f"grid_sizes needs a model with a grid_size, got {type(model).__name__}")
     t0 = time.perf_counter()

@@ -53,7 +53,10 @@ class Potential:
             raise TypeError(f"potential must be callable x -> V(x), got {type(fn).__name__}")
         self.fn = fn
         self.name = name
-        self.jumps = tuple(sorted(float(j) for j in jumps if 0.0 < float(j) < 1.0))
+        jumps = [float(j) for j in jumps]
+        if not all(0.0 <= j <= 1.0 for j in jumps):  # NaN fails too
+            raise ValueError(f"jumps must lie in [0, 1] (the walls are 0 and 1), got {jumps}")
+        self.jumps = tuple(sorted(j for j in jumps if 0.0 < j < 1.0))
         probe = np.asarray(fn(jnp.linspace(0.0, 1.0, 2049)), dtype=np.float64)
         if probe.shape != (2049,):
             raise ValueError(f"potential must map x [n] -> V [n], got output shape {probe.shape}")
