@@ -77,6 +77,8 @@ def test_dice_train_uses_batch_stats_and_inference_running_averages(x64):
     np.testing.assert_allclose(y_inf, p * x + (1 - p) * alpha * x, rtol=1e-10)
     with pytest.raises(ValueError, match="mutable=\\['batch_stats'\\]"):
         m.apply({"params": params, "batch_stats": stats}, x, train=True)
+    with pytest.raises(ValueError, match=r"rank >= 2\), got shape \(5,\)"):  # variance 0
+        m.apply({"params": params, "batch_stats": stats}, x[0], train=False)
     with pytest.raises(ValueError, match="needs train=True"):
         m.apply({"params": params, "batch_stats": stats}, x)
 
@@ -152,6 +154,26 @@ def test_activation_density_matches_a_direct_count():
     topk = kf.models.MLP((6, 32, 3), activation=functools.partial(kf.activations.TopK, k=4))
     v = jax.jit(topk.init)(jax.random.key(1), x)
     assert kf.activations.activation_density(topk, v, [x])["act_0"] == pytest.approx(4 / 32)
+
+
+def test_activation_density_counts_every_call_and_only_activations():
+    import flax.linen as nn
+
+    class Twice(nn.Module):  # one activation module called on two inputs
+        @nn.compact
+        def __call__(self, x):
+            act = kf.activations.Activation(jax.nn.relu, name="act")
+            return act(x) + act(jnp.abs(x) + 1.0)
+
+    x = jax.random.normal(jax.random.key(0), (100, 4))
+    dens = kf.activations.activation_density(Twice(), {}, [x])
+    assert dens == {"act": pytest.approx((np.count_nonzero(x > 0) + x.size) / (2 * x.size))}
+    # a ViT's sown attention weights are not an activation's outputs
+    vit = kf.models.ViT(3, image_size=8, patch_size=4, width=8, depth=2, num_heads=2, mlp_ratio=2)
+    img = jax.random.normal(jax.random.key(1), (2, 8, 8, 1))
+    v = jax.jit(vit.init)(jax.random.key(2), img)
+    keys = list(kf.activations.activation_density(vit, v, [img]))
+    assert keys and not [k for k in keys if "attn" in k], keys
 
 
 @pytest.mark.parametrize(

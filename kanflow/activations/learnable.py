@@ -96,6 +96,10 @@ class Dice(nn.Module):
     def __call__(self, x: Array, train: bool | None = None) -> Array:
         if train is None:
             raise ValueError("Dice needs train=True (batch statistics) or train=False (running)")
+        if x.ndim < 2:  # the batch statistics would be each element's own: variance 0
+            raise ValueError(
+                f"Dice expects [batch, ..., channels] (rank >= 2), got shape {x.shape}"
+            )
         c = x.shape[-1]
         alpha = self.param("alpha", nn.initializers.zeros, (c,), self.param_dtype)
         sdt = jnp.promote_types(x.dtype, jnp.float32)

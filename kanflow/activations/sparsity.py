@@ -71,13 +71,15 @@ def activation_density(
             variables, x, capture_intermediates=_is_activation, mutable=["intermediates"], **kwargs
         )
         flat = jax.tree_util.tree_flatten_with_path(state["intermediates"])[0]
-        return {
-            "/".join(str(getattr(k, "key", k)) for k in path[:-2]): (
-                jnp.sum(jnp.abs(y) > threshold),
-                y.size,
-            )
-            for path, y in flat
-        }
+        found: dict[str, tuple[Array, int]] = {}
+        for path, y in flat:
+            keys = [str(getattr(k, "key", getattr(k, "idx", k))) for k in path]
+            if keys[-2] != "__call__":  # sown values (attention weights), not outputs
+                continue
+            name = "/".join(keys[:-2])  # one entry per call of the module: summed
+            nz, size = found.get(name, (0, 0))
+            found[name] = (nz + jnp.sum(jnp.abs(y) > threshold), size + y.size)
+        return found
 
     nonzero: dict[str, float] = {}
     total: dict[str, float] = {}

@@ -14,7 +14,7 @@ class :class:`ViT` takes any width/depth/heads (tiny ViTs for CPU runs).
 ``"fourier_karat_blockwise"`` / ``"fourier_karat_universal"`` (Fourier-KArAt,
 ``karat_grid_size`` G, rank ``karat_rank`` r) or ``"karat_blockwise"`` /
 ``"karat_universal"`` over any basis ``karat_basis``. *Blockwise*: one
-:class:`kanflow.attention.KArAtOperator` per layer (``block_i/attn/karat``);
+:class:`kanflow.attention.KArAtOperator` per layer (``karat_i``, top level);
 *universal*: one for the whole network (``karat``), used by every layer.
 """
 
