@@ -91,6 +91,7 @@ def classifier_data(labels):
         ([0, 1, -1, 2], r"must lie in \[0, 3\)"),
         ([0, 1, 3, 2], r"must lie in \[0, 3\)"),
         ([0.0, 1.0, 2.0, 1.0], "integer class indices"),
+        ([[0], [1], [2], [1]], r"must have shape \(4,\) .*got \(4, 1\)"),  # broadcast to [B, B]
     ],
 )
 def test_cross_entropy_labels_are_checked_on_the_host(labels, match):
@@ -118,6 +119,29 @@ def test_regression_targets_and_batches_are_checked():
         kf.train.fit(loss, params, {"x": x[:0], "y": x[:0, :1]}, optimizer=opt, steps=1)
     with pytest.raises(ValueError, match="non-empty dict"):
         kf.train.fit(loss, params, {}, optimizer=opt, steps=1)
+
+
+def test_optimizer_settings_that_would_be_ignored_or_reverse_training_are_refused():
+    cases = [
+        (dict(name="adam", weight_decay=1e-4), "weight_decay is only used by 'adamw'"),
+        (dict(name="sgd", weight_decay=1e-4), "weight_decay is only used by 'adamw'"),
+        (dict(name="adamw", weight_decay=-1e-4), "weight_decay must be >= 0"),
+        (dict(name="sgd", grad_clip=-1.0), "grad_clip must be > 0"),  # reversed the update
+        (dict(name="adam", grad_clip=0.0), "grad_clip must be > 0"),  # froze training
+        (dict(name="sgd", learning_rate=jnp.asarray(-0.1)), "learning_rate must be a finite"),
+    ]
+    for kw, match in cases:
+        with pytest.raises(ValueError, match=match):
+            kf.train.make_optimizer(**kw)
+    schedules = [
+        (dict(schedule="cosine", steps=10, end_value=-1.0), "end_value must be >= 0"),
+        (dict(schedule="exponential", decay_rate=-0.5), "decay_rate must be in"),
+        (dict(schedule="exponential", transition_steps=0), "transition_steps >= 1"),
+        (dict(schedule="constant", warmup_steps=-2), "warmup_steps must be >= 0"),
+    ]
+    for kw, match in schedules:
+        with pytest.raises(ValueError, match=match):
+            kf.train.make_schedule(0.1, **kw)
 
 
 @pytest.mark.parametrize("lr", [-1e-3, 0.0, float("nan"), float("inf")])

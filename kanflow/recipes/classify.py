@@ -254,7 +254,8 @@ def image_classification_loss(
 
     def check_batch(params, model_state, batch) -> None:
         check_keys(batch, ("image", "label"))
-        check_labels(batch["label"], num_classes, "batch['label']")
+        images = batch["image"]
+        check_labels(batch["label"], num_classes, "batch['label']", shape=np.shape(images)[:1])
 
     loss_fn.check_batch = check_batch
     return loss_fn

@@ -49,13 +49,22 @@ def smooth_one_hot(labels, num_classes: int, label_smoothing: float = 0.0) -> jn
     return optax.smooth_labels(jax.nn.one_hot(labels, num_classes), label_smoothing)
 
 
-def check_labels(labels, num_classes: int, name: str = "labels") -> None:
-    """Raises ``ValueError`` unless ``labels`` are integers in ``[0, num_classes)``.
+def check_labels(
+    labels, num_classes: int, name: str = "labels", shape: tuple[int, ...] | None = None
+) -> None:
+    """Raises ``ValueError`` unless ``labels`` are integers in ``[0, num_classes)``
+    (and of ``shape``, the logits' shape without the class axis, when given).
 
     (In a jit-compiled loss, a negative label would one-hot to zeros and an
-    out-of-range one likewise: a finite, wrong loss.)
+    out-of-range one likewise: a finite, wrong loss; labels ``[B, 1]`` against
+    logits ``[B, C]`` would broadcast to ``[B, B]``, another.)
     """
     labels = np.asarray(labels)
+    if shape is not None and labels.shape != tuple(shape):
+        raise ValueError(
+            f"{name} must have shape {tuple(shape)} (one class index per output row), "
+            f"got {labels.shape}"
+        )
     if not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"{name} must be integer class indices, got dtype {labels.dtype}")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
@@ -118,7 +127,7 @@ def supervised_loss(
             ).shape
         out = out_shapes[sig]
         if loss == "cross_entropy":
-            check_labels(y, out[-1], f"batch[{y_key!r}]")
+            check_labels(y, out[-1], f"batch[{y_key!r}]", shape=out[:-1])
         elif y.size != int(np.prod(out)) or (y.ndim and y.shape[0] != out[0]):
             raise ValueError(
                 f"batch[{y_key!r}] has shape {y.shape} but the model outputs {tuple(out)} "

@@ -14,6 +14,10 @@ __all__ = ["make_optimizer", "make_schedule", "uses_linesearch"]
 
 def _check_learning_rate(learning_rate) -> None:
     """A number must be finite and > 0 (a negative one would train as gradient ascent)."""
+    if isinstance(learning_rate, jax.core.Tracer):
+        return
+    if not isinstance(learning_rate, Real) and jnp.ndim(learning_rate) == 0:
+        learning_rate = float(learning_rate)  # a concrete 0-d array (NumPy or JAX)
     if isinstance(learning_rate, Real) and not (math.isfinite(learning_rate) and learning_rate > 0):
         raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
 
@@ -48,6 +52,8 @@ def make_schedule(
     ``transition_steps``, staircase).
     """
     _check_learning_rate(learning_rate)
+    if warmup_steps < 0:
+        raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
     if schedule == "constant":
         if warmup_steps:
             return optax.join_schedules(
@@ -59,12 +65,19 @@ def make_schedule(
             )
         return optax.constant_schedule(learning_rate)
     if schedule == "cosine":
+        if not end_value >= 0:
+            raise ValueError(f"end_value must be >= 0, got {end_value!r}")
         if not steps or steps <= warmup_steps:
             raise ValueError(f"cosine schedule needs steps > warmup_steps, got steps={steps}")
         return optax.warmup_cosine_decay_schedule(
             0.0, learning_rate, warmup_steps, steps, end_value
         )
     if schedule == "exponential":
+        if not 0 < decay_rate <= 1 or transition_steps < 1:  # optax: 0 steps = constant
+            raise ValueError(
+                "decay_rate must be in (0, 1] and transition_steps >= 1, "
+                f"got {decay_rate!r} and {transition_steps!r}"
+            )
         return optax.exponential_decay(
             learning_rate,
             transition_steps,
@@ -92,6 +105,12 @@ def make_optimizer(
     """
     if learning_rate is not None and not callable(learning_rate):
         _check_learning_rate(learning_rate)
+    if grad_clip is not None and not grad_clip > 0:  # 0 freezes training, < 0 reverses it
+        raise ValueError(f"grad_clip must be > 0 or None, got {grad_clip!r}")
+    if weight_decay and name != "adamw":
+        raise ValueError(f"weight_decay is only used by 'adamw', not by {name!r}")
+    if not weight_decay >= 0:
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
     if name == "lbfgs":
         opt = optax.lbfgs(learning_rate=learning_rate, memory_size=memory_size)
         if grad_clip is not None:
