@@ -109,6 +109,23 @@ def test_checkpoints_keep_the_newest(tmp_path):
     assert [s for s in range(21) if every5.is_due(s)] == [0, 5, 10, 15, 20]
 
 
+def test_an_optimiser_state_that_overflows_is_refused():
+    # a huge but finite gradient (1e20) overflows Adam's second moment to inf: the update
+    # must be refused, not kept (the parameter would then never move again)
+    def loss_fn(params, model_state, batch, rng):
+        return batch["scale"][0] * jnp.sum(params["w"]), {}
+
+    opt = train.make_optimizer("adam", 1e-2)
+    step = train.make_train_step(loss_fn, opt)
+    fresh = train.create_state({"w": jnp.zeros(2)}, opt)
+    state, metrics = step(jax.tree.map(jnp.copy, fresh), {"scale": jnp.array([1e20])})
+    assert not bool(metrics["finite"]) and int(state.step) == 0
+    chex.assert_trees_all_equal(state.opt_state, fresh.opt_state)
+    for _ in range(5):  # and training goes on from the last good state
+        state, metrics = step(state, {"scale": jnp.array([1.0])})
+    assert bool(metrics["finite"]) and np.all(np.asarray(state.params["w"]) < -0.04)
+
+
 def test_non_finite_stops_with_last_good_state(tmp_path):
     # w climbs by 1 per step; the loss turns NaN once w > 3.5
     def loss_fn(params, model_state, batch, rng):

@@ -41,7 +41,8 @@ class NonFiniteError(FloatingPointError):
         self.step, self.last_loss, self.checkpoint, self.state = step, last_loss, checkpoint, state
         where = f"; last checkpoint: step {checkpoint}" if checkpoint is not None else ""
         super().__init__(
-            f"non-finite loss or gradient at step {step} (last finite loss: {last_loss}){where}. "
+            f"non-finite loss, gradient or optimiser state at step {step} "
+            f"(last finite loss: {last_loss}){where}. "
             "The returned state is the last good one; lower the learning rate or check the data."
         )
 

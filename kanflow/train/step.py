@@ -83,6 +83,10 @@ def make_train_step(
         aux = dict(aux)
         model_state = aux.pop("model_state", state.model_state)
         finite = jnp.isfinite(loss) & _all_finite(grads) & _all_finite(params)
+        finite &= _all_finite(model_state)
+        if not linesearch:  # Adam's second moment overflows on a huge finite gradient (1e20):
+            finite &= _all_finite(opt_state)  # the parameter would freeze for good
+        # (a line search's state holds inf on purpose, e.g. before its first value)
         new = state.replace(
             step=state.step + 1, params=params, opt_state=opt_state, model_state=model_state
         )
