@@ -109,6 +109,9 @@ def test_keep_nodes_and_inputs_restrict_a_selected_layer(x64):
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="keep must list node indices"):
         kf.layers.keep_nodes(layer, p, [5])
+    for bad in ([True, False, True, False, False], [0.9, 2.2]):  # read as [1, 0, 1, ...], [0, 2]
+        with pytest.raises(ValueError, match="keep must list integer node indices"):
+            kf.layers.keep_nodes(layer, p, bad)
     with pytest.raises(ValueError, match="selected layer"):
         kf.layers.keep_nodes(kf.layers.SKANLayer(5, spaces=POOL), p, [0])
 
@@ -159,6 +162,8 @@ def test_skan_errors():
         kf.layers.SKANLayer(3, spaces=("bspline", "splinez"))
     with pytest.raises(ValueError, match="selection must give a space index"):
         kf.layers.SKANLayer(2, spaces=POOL, selection=(0, 5))
+    with pytest.raises(ValueError, match="integer space indices"):  # was truncated to (0, 1)
+        kf.layers.SKANLayer(2, spaces=POOL, selection=(0.5, 1.7))
     with pytest.raises(ValueError, match="not selected its spaces"):
         skan.chosen_spaces(kf.models.SKAN((2, 2, 1)))
 
@@ -216,6 +221,9 @@ def test_temperature_divides_the_selection_logits(x64):
     assert a[0].selection == b[0].selection
     for k in a[1]:
         np.testing.assert_allclose(a[1][k], b[1][k], rtol=1e-12)
+    for t in (0.0, -1.0):  # NaN weights; the smallest logit's space
+        with pytest.raises(ValueError, match="temperature must be > 0"):
+            kf.layers.select_spaces(layer, p, temperature=t)
 
 
 def test_fit_skan_anneals_the_temperature_in_one_run():
@@ -241,6 +249,11 @@ def test_fit_skan_anneals_the_temperature_in_one_run():
     np.testing.assert_allclose(
         skan.selection_entropy(mixed.variables), np.mean(np.concatenate(ref)), rtol=1e-4
     )
+    # one round (one step, or temperature_rounds=1) trains and selects at the final temperature
+    for kw in (dict(steps=(1, 1, 0)), dict(steps=(3, 1, 0), temperature_rounds=1)):
+        one = kf.recipes.fit_skan(model, x, y, final_temperature=0.1, quiet=True, **kw)[0]
+        temps = [float(one.variables["selection"][f"layer_{l}"]["temperature"]) for l in (0, 1)]
+        assert temps == pytest.approx([0.1, 0.1]), kw
     with pytest.raises(ValueError, match="final_temperature"):
         kf.recipes.fit_skan(model, x, y, steps=(1, 1, 0), final_temperature=0.0)
 

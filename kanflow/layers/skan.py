@@ -45,6 +45,7 @@ Shannon (see :mod:`kanflow.basis.local` for the Meyer and Shannon forms).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 from typing import Any
 
 import flax.linen as nn
@@ -132,6 +133,8 @@ class SKANLayer(EdgeParametrisation):
         pool = resolve_spaces(self.spaces)
         if self.selection is not None:
             sel = tuple(self.selection)
+            if not all(isinstance(v, Integral) and not isinstance(v, bool) for v in sel):
+                raise ValueError(f"selection must hold integer space indices, got {sel!r}")
             n = len(sel) if self.selects == "input" else self.features
             if len(sel) != n or not sel or not all(0 <= s < len(pool) for s in sel):
                 nodes = "inputs" if self.selects == "input" else f"{self.features} output nodes"
@@ -272,6 +275,8 @@ def select_spaces(
     """
     if layer.selection is not None:
         raise ValueError("this layer has already selected its spaces")
+    if not temperature > 0:  # 0 gives NaN weights; < 0 would pick the smallest logit
+        raise ValueError(f"temperature must be > 0, got {temperature!r}")
     w = np.asarray(jax.nn.softmax(params["select_logits"] / temperature, axis=0))  # [S, nodes]
     sel = tuple(int(s) for s in np.argmax(w, axis=0))
     new_layer = layer.clone(selection=sel)
@@ -418,7 +423,11 @@ def keep_inputs(
 
 
 def _indices(idx: Sequence[int], n: int, what: str, kind: str) -> np.ndarray:
-    idx = np.asarray(idx, dtype=int)
+    given = np.asarray(idx)
+    if given.size and not (np.issubdtype(given.dtype, np.integer) and given.dtype != bool):
+        # a boolean mask [True, False, True] would read as nodes [1, 0, 1]; 2.2 as node 2
+        raise ValueError(f"{what} must list integer {kind} indices, got {given.tolist()}")
+    idx = given.astype(int)
     if idx.ndim != 1 or idx.size == 0 or idx.min() < 0 or idx.max() >= n:
         raise ValueError(f"{what} must list {kind} indices in [0, {n}), got {idx.tolist()}")
     return idx

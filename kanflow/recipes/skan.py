@@ -167,7 +167,10 @@ def fit_skan(
 
     if steps[0]:
         rounds = 1 if final_temperature == 1.0 else min(temperature_rounds, steps[0])
-        temps = tuple(final_temperature ** (r / max(rounds - 1, 1)) for r in range(rounds))
+        if rounds == 1:  # one round (temperature_rounds=1 or one step): at the final one
+            temps = (final_temperature,)
+        else:
+            temps = tuple(final_temperature ** (r / (rounds - 1)) for r in range(rounds))
         variables = train("mixed", model, variables, steps[0], temps)
     model, variables = _skan.select(model, variables, x if refit_selection else None)
     variables = train("selective", model, variables, steps[1])
