@@ -248,7 +248,10 @@ def load(path: str | os.PathLike) -> tuple[nn.Module, dict[str, Any]]:
         config = json.load(f)
     if config.get("format") != FORMAT:
         raise ValueError(f"{config_path} is not a kanflow model description")
-    if config.get("version", 0) > FORMAT_VERSION:
+    version = config.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ValueError(f"{config_path} has no valid format version (got {version!r})")
+    if version > FORMAT_VERSION:
         raise ValueError(
             f"{path} was saved in format {config['version']} by a newer kanflow; this one "
             f"reads formats up to {FORMAT_VERSION}: upgrade kanflow-jax"

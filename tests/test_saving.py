@@ -147,6 +147,11 @@ def test_clear_errors(tmp_path):
     config.write_text(json.dumps(newer))
     with pytest.raises(ValueError, match="saved in format 2 by a newer kanflow"):
         kf.load(tmp_path / "m")
+    for bad in (None, 0, -5, "1"):  # loaded as if current, or a TypeError
+        newer["version"] = bad
+        config.write_text(json.dumps(newer))
+        with pytest.raises(ValueError, match="no valid format version"):
+            kf.load(tmp_path / "m")
     newer["version"] = 1
     newer["model"]["__class__"] = "os:system"
     config.write_text(json.dumps(newer))
