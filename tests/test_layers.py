@@ -86,6 +86,22 @@ def test_mlp_and_width_for_params():
     variables = model.init(jax.random.key(0), jnp.zeros((1, 2)))
     assert kf.count_params(variables) == (2 * 7 + 7) + (7 * 7 + 7) + (7 + 1)
     assert kf.models.MLP.width_for_params(2, 1, 2, 85) == 7
+    # the parameter count grows with the width, so the closest width beats both neighbours
+    # (the search stopped at width 4095: 3.3e6 parameters when 1e7 were asked for)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n_in, n_out, depth = (int(v) for v in rng.integers(1, (900, 20, 4)))
+        target = int(rng.integers(1, 10**7))
+        w = kf.models.MLP.width_for_params(n_in, n_out, depth, target)
+        gap = lambda v, n_in=n_in, n_out=n_out, d=depth, t=target: abs(
+            (n_in + 1) * v + (d - 1) * (v + 1) * v + (v + 1) * n_out - t
+        )
+        assert gap(w) <= gap(w + 1) and (w == 1 or gap(w) < gap(w - 1))
+    for bad in (dict(depth=0), dict(target=0)):
+        with pytest.raises(ValueError, match="must be an int >= 1"):
+            kf.models.MLP.width_for_params(
+                **{"n_in": 2, "n_out": 1, "depth": 2, "target": 85, **bad}
+            )
 
 
 def test_bad_inputs_are_named():

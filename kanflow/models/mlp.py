@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from jax import Array
 
 from kanflow import activations as _act
-from kanflow.checks import as_widths
+from kanflow.checks import as_int, as_widths
 
 
 class MLP(nn.Module):
@@ -68,9 +68,20 @@ class MLP(nn.Module):
 
     @staticmethod
     def width_for_params(n_in: int, n_out: int, depth: int, target: int) -> int:
-        """Hidden width whose ``depth``-hidden-layer MLP has closest to ``target`` parameters."""
+        """Hidden width whose ``depth``-hidden-layer MLP has closest to ``target`` parameters.
+
+        (The smaller width on a tie; width 1 when even that exceeds ``target``.)
+        """
+        n_in, n_out = as_int(n_in, "n_in"), as_int(n_out, "n_out")
+        depth, target = as_int(depth, "depth"), as_int(target, "target")
 
         def count(w: int) -> int:
             return (n_in + 1) * w + (depth - 1) * (w + 1) * w + (w + 1) * n_out
 
-        return min(range(1, 4096), key=lambda w: abs(count(w) - target))
+        lo, hi = 1, 2  # count grows with w: bracket the target, then bisect
+        while count(hi) < target:
+            lo, hi = hi, 2 * hi
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if count(mid) < target else (lo, mid)
+        return min((lo, hi), key=lambda w: (abs(count(w) - target), w))
