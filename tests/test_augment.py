@@ -79,6 +79,8 @@ def test_mixup_cutmix_targets_match_the_pixel_mix(mode):
                 np.testing.assert_allclose(out[i], lam * i + (1 - lam) * j, rtol=1e-5)
             elif i != j:  # fraction of pixels kept from image i equals its target weight
                 assert np.mean(out[i] == i) == pytest.approx(lam, abs=1e-6)
+    low, _ = augment.mixup_cutmix(jax.random.key(0), images.astype(jnp.bfloat16), targets, mix, cut)
+    assert low.dtype == jnp.bfloat16  # not promoted to float32
 
 
 def test_track_ema_matches_a_loop():

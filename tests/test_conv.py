@@ -133,6 +133,9 @@ def test_conv_errors():
         kf.layers.KANConv(4, 3, padding="FULL").init(jax.random.key(0), jnp.zeros((1, 8, 8, 1)))
     with pytest.raises(ValueError, match="conv must be one of"):
         kf.models.ConvNet(10, conv="transformer")
+    for k in (0, -1):  # a ZeroDivisionError / TypeError before
+        with pytest.raises(ValueError, match="kernel_size must be an int >= 1"):
+            kf.models.ConvNet(10, kernel_size=k)
 
 
 def _zero_node(layer, params, j):

@@ -135,6 +135,9 @@ def test_karat_errors():
         kf.attention.KArAtOperator(num_heads=2, num_tokens=5, rank=0)
     with pytest.raises(ValueError, match="attention must be one of"):
         kf.models.ViT(10, attention="sparsemax")
+    for ratio in (0, 1.5, -1):  # a ZeroDivisionError / TypeError before
+        with pytest.raises(ValueError, match="mlp_ratio must be an int >= 1"):
+            kf.models.ViT(10, mlp_ratio=ratio)
 
 
 def loop_attention(p, x, heads, operator):

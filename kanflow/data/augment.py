@@ -184,4 +184,6 @@ def mixup_cutmix(
     mix_images = lam_mix * images + (1 - lam_mix) * flipped
     lam = jnp.where(use_cut, lam_box, lam_mix).astype(targets.dtype)
     out = jnp.where(use_cut, cut_images, mix_images)
+    if jnp.issubdtype(images.dtype, jnp.floating):  # bf16 stays bf16 (integers become float)
+        out = out.astype(images.dtype)
     return out, lam * targets + (1 - lam) * targets[::-1]

@@ -72,6 +72,7 @@ class ConvNet(KANConfig):
         if not channels:
             raise ValueError(f"channels must be positive ints, got {self.channels!r}")
         object.__setattr__(self, "channels", tuple(as_int(c, "channels") for c in channels))
+        as_int(self.kernel_size, "kernel_size")
         super().__post_init__()
 
     @nn.nowrap

@@ -130,7 +130,8 @@ class ViT(KANConfig):
             raise ValueError(f"mlp must be one of {MLPS}, got {self.mlp!r}")
         if self.attention not in ATTENTIONS:
             raise ValueError(f"attention must be one of {ATTENTIONS}, got {self.attention!r}")
-        for f in ("num_classes", "image_size", "patch_size", "width", "depth", "num_heads"):
+        names = ("num_classes", "image_size", "patch_size", "width", "depth", "num_heads")
+        for f in (*names, "mlp_ratio"):
             v = getattr(self, f)
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"{f} must be an int >= 1, got {v!r}")
