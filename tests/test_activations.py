@@ -214,6 +214,18 @@ def test_every_activation_trains_inside_an_mlp(activation):
         assert max(jax.tree.leaves(moved)) > 1e-3
 
 
+def test_the_layers_param_dtype_reaches_learnable_activations():
+    x = jnp.ones((2, 3))
+    for act, want in (
+        (kf.activations.CRReLU, jnp.bfloat16),  # was float32 beside bfloat16 Dense kernels
+        (functools.partial(kf.activations.CRReLU, param_dtype=jnp.float32), jnp.float32),
+    ):
+        model = kf.models.MLP((3, 4, 1), activation=act, param_dtype=jnp.bfloat16)
+        params = model.init(jax.random.key(0), x)["params"]
+        assert params["act_0"]["eps"].dtype == want
+        assert params["dense_0"]["kernel"].dtype == jnp.bfloat16
+
+
 def test_named_and_build_errors():
     with pytest.raises(ValueError, match="unknown activation 'rellu'"):
         kf.activations.resolve("rellu")

@@ -74,9 +74,35 @@ def _is_module_factory(obj: Any) -> bool:
     return isinstance(obj, type) and issubclass(obj, nn.Module)
 
 
-def build(activation: Any, name: str | None = None) -> nn.Module:
-    """A fresh activation module for one layer (call inside ``nn.compact``)."""
+def _sets(factory: Any, field: str) -> bool:
+    """Whether a ``functools.partial`` of a module class already fixes ``field``."""
+    while isinstance(factory, functools.partial):
+        if field in factory.keywords:
+            return True
+        factory = factory.func
+    return False
+
+
+def _class_of(factory: Any) -> type:
+    while isinstance(factory, functools.partial):
+        factory = factory.func
+    return factory
+
+
+def build(activation: Any, name: str | None = None, param_dtype: Any = None) -> nn.Module:
+    """A fresh activation module for one layer (call inside ``nn.compact``).
+
+    ``param_dtype`` (the layer's) reaches a learnable activation that has such a
+    field, unless a ``functools.partial`` of it already sets one.
+    """
     if _is_module_factory(activation):
+        fields = getattr(_class_of(activation), "__dataclass_fields__", {})
+        if (
+            param_dtype is not None
+            and "param_dtype" in fields
+            and not _sets(activation, "param_dtype")
+        ):
+            return activation(name=name, param_dtype=param_dtype)
         return activation(name=name)
     if isinstance(activation, nn.Module):
         raise ValueError(

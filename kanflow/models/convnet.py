@@ -95,7 +95,9 @@ class ConvNet(KANConfig):
         for i in range(len(self.channels)):
             x = self.block(i, name=f"conv_{i}")(x)
             if self.conv == "cnn":
-                x = _act.apply(_act.build(self.activation, name=f"act_{i}"), x, train)
+                x = _act.apply(
+                    _act.build(self.activation, name=f"act_{i}", param_dtype=pd), x, train
+                )
             elif self.norm:
                 x = nn.LayerNorm(dtype=self.dtype, param_dtype=pd, name=f"norm_{i}")(x)
             if i < len(self.channels) - 1 and min(x.shape[1:3]) >= 2:

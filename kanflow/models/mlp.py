@@ -63,7 +63,11 @@ class MLP(nn.Module):
                 name=f"dense_{l}",
             )(x)
             if l < len(self.widths) - 2:
-                x = _act.apply(_act.build(self.activation, name=f"act_{l}"), x, train)
+                x = _act.apply(
+                    _act.build(self.activation, name=f"act_{l}", param_dtype=self.param_dtype),
+                    x,
+                    train,
+                )
         return x
 
     @staticmethod

@@ -82,7 +82,9 @@ class Block(nn.Module):
             widths = (x.shape[-1], self.mlp_dim, x.shape[-1])
             return x + KAN(widths, **dict(self.kan), name="mlp")(h)
         h = nn.Dense(self.mlp_dim, **dense, name="fc1")(h)
-        h = _act.apply(_act.build(self.activation, name="act"), h, train)
+        h = _act.apply(
+            _act.build(self.activation, name="act", param_dtype=self.param_dtype), h, train
+        )
         return x + nn.Dense(x.shape[-1], **dense, name="fc2")(h)
 
 
