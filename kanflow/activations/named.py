@@ -69,9 +69,8 @@ class Activation(nn.Module):
 
 
 def _is_module_factory(obj: Any) -> bool:
-    if isinstance(obj, functools.partial):
-        return _is_module_factory(obj.func)
-    return isinstance(obj, type) and issubclass(obj, nn.Module)
+    cls = _class_of(obj)
+    return isinstance(cls, type) and issubclass(cls, nn.Module)
 
 
 def _sets(factory: Any, field: str) -> bool:
@@ -83,7 +82,8 @@ def _sets(factory: Any, field: str) -> bool:
     return False
 
 
-def _class_of(factory: Any) -> type:
+def _class_of(factory: Any) -> Any:
+    """What a (nested) ``functools.partial`` wraps; ``factory`` itself otherwise."""
     while isinstance(factory, functools.partial):
         factory = factory.func
     return factory

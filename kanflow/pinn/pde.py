@@ -631,7 +631,7 @@ def train(
     start, prior_time, run_id = 0, 0.0, None
     ckpt = None
     if checkpoint_dir is not None:
-        from kanflow.train.checkpoint import Checkpointer
+        from kanflow.train.checkpoint import Checkpointer, settings_differences
 
         ckpt = Checkpointer(checkpoint_dir, checkpoint_every, keep_checkpoints)
         init_shapes = jax.eval_shape(model.init, jax.random.key(seed), x[:1])
@@ -682,11 +682,8 @@ def train(
             done, saved = int(meta.get("steps_done", -1)), meta.get("run") or {}
             where = f"the checkpoint in {ckpt.directory} (step {done})"
             advice = "Use another checkpoint_dir, or resume=False."
-            differ = [
-                k for k in sorted(run_id.keys() | saved.keys()) if saved.get(k) != run_id.get(k)
-            ]
-            if differ:
-                what = "; ".join(f"{k} {saved.get(k)} there, {run_id.get(k)} here" for k in differ)
+            what = settings_differences(saved, run_id)
+            if what:
                 raise ValueError(f"{where} is another run's: {what}. {advice}")
             if done > steps:
                 raise ValueError(f"{where} is past steps={steps}. {advice}")

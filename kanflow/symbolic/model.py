@@ -468,8 +468,7 @@ def tidy(expr, digits: int = 4, at: Mapping[Any, Any] | None = None, rtol: float
     plain = expr.xreplace(
         {f: sympy.Float(f"{float(f):.{digits}g}") for f in expr.atoms(sympy.Float)}
     )
-    whole = {f: sympy.Integer(int(f)) for f in plain.atoms(sympy.Float) if float(f) == int(f)}
-    plain = plain.xreplace(whole)
+    plain = _integers(plain)
     return plain if agrees(plain) else expr
 
 
@@ -514,6 +513,13 @@ def _tidy(expr, digits: int, keep_small: bool):
     expr = rounded(sympy.expand(_pull_constants(expr), **hints))
     expr = rounded(sympy.powsimp(expr, combine="exp"))  # exp(log a - log b) = a/b: round again
     expr = _quarter_turns(expr, digits)
+    return _integers(expr)
+
+
+def _integers(expr):
+    """``expr`` with its whole-valued floats as integers (``1.0*x`` reads ``x``)."""
+    import sympy  # noqa: PLC0415
+
     whole = {f: sympy.Integer(int(f)) for f in expr.atoms(sympy.Float) if float(f) == int(f)}
     return expr.xreplace(whole)
 

@@ -263,6 +263,12 @@ class Checkpointer:
         self._manager.close()
 
 
+def settings_differences(saved: dict[str, Any], here: dict[str, Any]) -> str:
+    """``"k A there, B here; ..."`` for each setting that differs (``""`` if none)."""
+    differ = sorted(k for k in saved.keys() | here.keys() if saved.get(k) != here.get(k))
+    return "; ".join(f"{k} {saved.get(k)} there, {here.get(k)} here" for k in differ)
+
+
 class _Refused(Exception):
     """Carries the error of a checkpoint that reads back but belongs to another run."""
 

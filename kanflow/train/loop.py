@@ -22,7 +22,7 @@ import optax
 from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
-from kanflow.train.checkpoint import Checkpointer
+from kanflow.train.checkpoint import Checkpointer, settings_differences
 from kanflow.train.sharding import replicate, shard_global_batch
 from kanflow.train.state import TrainState, create_state
 from kanflow.train.step import make_train_step
@@ -242,8 +242,7 @@ def fit(
         elif ours is None:
             what = f"saved with run_id {theirs}, this run has none"
         else:
-            differ = sorted(k for k in theirs.keys() | ours.keys() if theirs.get(k) != ours.get(k))
-            what = "; ".join(f"{k} {theirs.get(k)} there, {ours.get(k)} here" for k in differ)
+            what = settings_differences(theirs, ours)
         raise ValueError(
             f"the checkpoint in {ckpt.directory} is another run's: {what}. "
             "Use another checkpoint_dir, or resume=False."
